@@ -802,7 +802,7 @@ export const update = <S extends State<any>, B = State.Data<S>>(
     patch.message === undefined ? s.message : patch.message,
     patch.stateDetails ?? s.stateDetails,
     patch.data === undefined ? s.data : patch.data,
-    s._id,
+    self.id,
     s.created,
     s.updated
   ) as OfType<S["type"], B>

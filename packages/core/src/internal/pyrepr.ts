@@ -62,13 +62,18 @@ export const repr = (u: unknown, custom?: (u: unknown) => string | undefined): s
           return "{" + Array.from(v, ([k, x]) => `${go(k, depth + 1)}: ${go(x, depth + 1)}`).join(", ") + "}"
         }
         if (v instanceof Error) {
-          const name = typeof (v as { _tag?: unknown })._tag === "string" ? (v as unknown as { _tag: string })._tag : v.name
+          const name = typeof (v as { _tag?: unknown })._tag === "string"
+            ? (v as unknown as { _tag: string })._tag
+            : v.name
           return `${name}(${reprString(String(v.message))})`
         }
         const proto = Object.getPrototypeOf(v)
         if (proto === Object.prototype || proto === null) {
-          return "{" + Object.keys(v).map((k) => `${reprString(k)}: ${go((v as Record<string, unknown>)[k], depth + 1)}`)
-            .join(", ") + "}"
+          return "{" + Object.keys(v).map((k) =>
+            `${reprString(k)}: ${go((v as Record<string, unknown>)[k], depth + 1)}`
+          )
+            .join(", ") +
+            "}"
         }
         return String(v)
       } finally {
