@@ -49,7 +49,7 @@ describe("StateType", () => {
 
 describe("StateDetails", () => {
   it("empty has Prefect's defaults in Prefect's field order", () => {
-    assert.deepStrictEqual(Object.keys(StateDetails.empty), StateDetails.fields)
+    assert.deepStrictEqual(Object.keys(StateDetails.empty), [...StateDetails.fields])
     assert.strictEqual(StateDetails.fields.length, 18)
     assert.strictEqual(StateDetails.empty.untrackableResult, false)
     assert.strictEqual(StateDetails.empty.pauseReschedule, false)
