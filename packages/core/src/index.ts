@@ -7,7 +7,37 @@
 /**
  * @since 0.1.0
  */
+export * as Aggregate from "./Aggregate.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as Failure from "./Failure.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as FaultInjection from "./FaultInjection.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as ResultRecord from "./ResultRecord.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as ResultStore from "./ResultStore.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as RunError from "./RunError.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as Serializer from "./Serializer.ts"
 
 /**
  * @since 0.1.0
@@ -22,4 +52,19 @@ export * as StateDetails from "./StateDetails.ts"
 /**
  * @since 0.1.0
  */
+export * as StateGroup from "./StateGroup.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as StateResult from "./StateResult.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as StateType from "./StateType.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as Wire from "./Wire.ts"

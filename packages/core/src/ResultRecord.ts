@@ -1,0 +1,551 @@
+/**
+ * Prefect's result records (`prefect._internal.result_records`): a persisted
+ * result is its serialized value plus metadata (storage key, expiration,
+ * serializer, the Prefect version that wrote it, storage block id), and this
+ * module reads and writes them in Prefect's on-disk JSON layout byte for byte —
+ * the full envelope `{"metadata":...,"result":"..."}`, split metadata files,
+ * raw results read through a backup serializer, and Prefect 3.0's old
+ * `{"serializer":...,"data":...}` blobs. Records and metadata are immutable
+ * values with structural `Equal` / `Hash`; where Prefect marks a record
+ * persisted in place, `markPersisted` returns a new record.
+ *
+ * Datetimes are `DateTime.Utc` (millisecond precision): Prefect's microsecond
+ * fractions are read and truncated to milliseconds, and written back as
+ * `.678000`.
+ *
+ * @since 0.1.0
+ */
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Equal from "effect/Equal"
+import * as Formatter from "effect/Formatter"
+import * as Hash from "effect/Hash"
+import * as Inspectable from "effect/Inspectable"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Result from "effect/Result"
+import { formatEpochMillis, parseEpochMillis } from "./internal/isoDate.ts"
+import { reprString } from "./internal/pyrepr.ts"
+import * as PyJson from "./internal/pythonJson.ts"
+import { SerializationError } from "./RunError.ts"
+import * as Serializer from "./Serializer.ts"
+
+/**
+ * The Prefect release whose on-disk layout runstate reproduces; written as
+ * `prefect_version` by default.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const defaultPrefectVersion = "3.8.4"
+
+/**
+ * Where a result is stored, until when it is valid, how it is serialized, and
+ * which Prefect version wrote it (Prefect's `ResultRecordMetadata`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ResultRecordMetadata extends Equal.Equal, Inspectable.Inspectable {
+  readonly _tag: "ResultRecordMetadata"
+  readonly storageKey: string | null
+  readonly expiration: DateTime.Utc | null
+  readonly serializer: Serializer.Serializer
+  readonly prefectVersion: string
+  readonly storageBlockId: string | null
+}
+
+/**
+ * A result with its metadata. `persisted` tells whether it was written to (or
+ * read from) storage; it does not take part in equality.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ResultRecord<A = unknown> extends Equal.Equal, Inspectable.Inspectable {
+  readonly _tag: "ResultRecord"
+  readonly metadata: ResultRecordMetadata
+  readonly result: A
+  readonly persisted: boolean
+}
+
+const MetadataTypeId = "~@runstate/core/ResultRecordMetadata"
+const RecordTypeId = "~@runstate/core/ResultRecord"
+
+const MetadataProto = {
+  [MetadataTypeId]: MetadataTypeId,
+  [Equal.symbol](this: ResultRecordMetadata, that: unknown): boolean {
+    return isResultRecordMetadata(that) &&
+      this.storageKey === that.storageKey &&
+      this.prefectVersion === that.prefectVersion &&
+      this.storageBlockId === that.storageBlockId &&
+      (this.expiration === null
+        ? that.expiration === null
+        : that.expiration !== null && this.expiration.epochMilliseconds === that.expiration.epochMilliseconds) &&
+      Equal.equals(this.serializer, that.serializer)
+  },
+  [Hash.symbol](this: ResultRecordMetadata): number {
+    let h = Hash.hash(this.storageKey)
+    h = Hash.combine(h)(Hash.hash(this.expiration === null ? null : this.expiration.epochMilliseconds))
+    h = Hash.combine(h)(Hash.hash(this.serializer))
+    h = Hash.combine(h)(Hash.string(this.prefectVersion))
+    return Hash.combine(h)(Hash.hash(this.storageBlockId))
+  },
+  toJSON(this: ResultRecordMetadata) {
+    return {
+      _id: "ResultRecordMetadata",
+      storageKey: this.storageKey,
+      expiration: this.expiration === null ? null : formatDateTime(this.expiration),
+      serializer: this.serializer.fields,
+      prefectVersion: this.prefectVersion,
+      storageBlockId: this.storageBlockId
+    }
+  },
+  toString(this: ResultRecordMetadata) {
+    return Formatter.format(this.toJSON())
+  },
+  [Inspectable.NodeInspectSymbol](this: ResultRecordMetadata) {
+    return this.toJSON()
+  }
+}
+
+const RecordProto = {
+  [RecordTypeId]: RecordTypeId,
+  [Equal.symbol](this: ResultRecord, that: unknown): boolean {
+    return isResultRecord(that) && Equal.equals(this.metadata, that.metadata) && Equal.equals(this.result, that.result)
+  },
+  [Hash.symbol](this: ResultRecord): number {
+    return Hash.combine(Hash.hash(this.metadata))(Hash.hash(this.result))
+  },
+  toJSON(this: ResultRecord) {
+    return {
+      _id: "ResultRecord",
+      metadata: this.metadata.toJSON(),
+      result: Inspectable.toJson(this.result),
+      persisted: this.persisted
+    }
+  },
+  toString(this: ResultRecord) {
+    return Formatter.format(this.toJSON())
+  },
+  [Inspectable.NodeInspectSymbol](this: ResultRecord) {
+    return this.toJSON()
+  }
+}
+
+/**
+ * Tells whether a value is a `ResultRecordMetadata`.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isResultRecordMetadata = (u: unknown): u is ResultRecordMetadata =>
+  Predicate.hasProperty(u, MetadataTypeId)
+
+/**
+ * Tells whether a value is a `ResultRecord`.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isResultRecord = (u: unknown): u is ResultRecord<unknown> => Predicate.hasProperty(u, RecordTypeId)
+
+/**
+ * Builds metadata. `expiration` and `storageBlockId` default to `null`,
+ * `prefectVersion` to {@link defaultPrefectVersion}.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const makeMetadata = (options: {
+  readonly storageKey: string | null
+  readonly serializer: Serializer.Serializer
+  readonly expiration?: DateTime.Utc | null | undefined
+  readonly prefectVersion?: string | undefined
+  readonly storageBlockId?: string | null | undefined
+}): ResultRecordMetadata => {
+  const self = Object.create(MetadataProto)
+  self._tag = "ResultRecordMetadata"
+  self.storageKey = options.storageKey
+  self.expiration = options.expiration ?? null
+  self.serializer = options.serializer
+  self.prefectVersion = options.prefectVersion ?? defaultPrefectVersion
+  self.storageBlockId = options.storageBlockId ?? null
+  return self
+}
+
+/**
+ * Builds a record, unpersisted unless `persisted` says otherwise.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = <A>(options: {
+  readonly metadata: ResultRecordMetadata
+  readonly result: A
+  readonly persisted?: boolean | undefined
+}): ResultRecord<A> => {
+  const self = Object.create(RecordProto)
+  self._tag = "ResultRecord"
+  self.metadata = options.metadata
+  self.result = options.result
+  self.persisted = options.persisted ?? false
+  return self
+}
+
+/**
+ * The same record marked persisted (Prefect's `mark_persisted`, as a new value).
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const markPersisted = <A>(self: ResultRecord<A>): ResultRecord<A> =>
+  self.persisted ? self : make({ metadata: self.metadata, result: self.result, persisted: true })
+
+// ---------------------------------------------------------------------------------------
+// Datetimes
+// ---------------------------------------------------------------------------------------
+
+/**
+ * A datetime as Prefect writes it (Python's `isoformat()` of a UTC datetime):
+ * `2024-01-02T03:04:05.678000Z`, with the 6-digit fraction only when it is
+ * not zero (`2024-01-02T03:04:05Z`).
+ *
+ * @category formatting
+ * @since 0.1.0
+ */
+export const formatDateTime = (dt: DateTime.Utc): string => formatEpochMillis(dt.epochMilliseconds)
+
+/**
+ * Parses an ISO-8601 datetime as Prefect writes or accepts it: 0–9 fraction
+ * digits (truncated to milliseconds), `Z` or a `±HH:MM` offset (converted to
+ * UTC), no offset read as UTC. `None` when the text is not such a datetime.
+ *
+ * @category parsing
+ * @since 0.1.0
+ */
+export const parseDateTime = (s: string): Option.Option<DateTime.Utc> => {
+  const ms = parseEpochMillis(s)
+  return ms === undefined ? Option.none() : Option.some(DateTime.makeUnsafe(ms))
+}
+
+// ---------------------------------------------------------------------------------------
+// Metadata as JSON
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Metadata as the plain JSON object Prefect writes, keys in Prefect's order:
+ * `storage_key`, `expiration`, `serializer` (every field), `prefect_version`,
+ * `storage_block_id`.
+ *
+ * @category conversions
+ * @since 0.1.0
+ */
+export const metadataToJson = (metadata: ResultRecordMetadata): { readonly [k: string]: unknown } => ({
+  storage_key: metadata.storageKey,
+  expiration: metadata.expiration === null ? null : formatDateTime(metadata.expiration),
+  serializer: metadata.serializer.fields,
+  prefect_version: metadata.prefectVersion,
+  storage_block_id: metadata.storageBlockId
+})
+
+const defaultSerializer = (): Serializer.Serializer =>
+  Serializer.unknown({ type: "pickle", picklelib: "cloudpickle", picklelib_version: null })
+
+const describe = (u: unknown): string => {
+  if (typeof u === "string") return reprString(u)
+  try {
+    return PyJson.dumps(u, { python: true, prefect: false })
+  } catch {
+    return PyJson.typeName(u)
+  }
+}
+
+const isObject = (u: unknown): u is { readonly [k: string]: unknown } =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+const readExpiration = (u: unknown): Result.Result<DateTime.Utc | null, string> => {
+  if (u === null || u === undefined) return Result.succeed(null)
+  if (DateTime.isDateTime(u)) return Result.succeed(DateTime.toUtc(u))
+  if (typeof u === "string") {
+    const ms = parseEpochMillis(u)
+    if (ms !== undefined) return Result.succeed(DateTime.makeUnsafe(ms))
+  }
+  if (typeof u === "number" && Number.isFinite(u)) {
+    // pydantic reads numbers as Unix time: seconds, or milliseconds beyond 2e10.
+    return Result.succeed(DateTime.makeUnsafe(Math.floor(Math.abs(u) > 2e10 ? u : u * 1000)))
+  }
+  return Result.fail(`expiration: expected a datetime, got ${describe(u)}`)
+}
+
+const readMetadata = (u: unknown): Result.Result<{
+  readonly storageKey: string | null
+  readonly expiration: DateTime.Utc | null
+  readonly serializer: unknown
+  readonly prefectVersion: string
+  readonly storageBlockId: string | null
+}, string> => {
+  if (!isObject(u)) return Result.fail(`expected an object, got ${describe(u)}`)
+  const storageKey = u["storage_key"] ?? null
+  if (storageKey !== null && typeof storageKey !== "string") {
+    return Result.fail(`storage_key: expected a string or null, got ${describe(storageKey)}`)
+  }
+  const expiration = readExpiration(u["expiration"])
+  if (Result.isFailure(expiration)) return Result.fail(expiration.failure)
+  const prefectVersion = Object.hasOwn(u, "prefect_version") ? u["prefect_version"] : defaultPrefectVersion
+  if (typeof prefectVersion !== "string") {
+    return Result.fail(`prefect_version: expected a string, got ${describe(prefectVersion)}`)
+  }
+  const blockId = u["storage_block_id"] ?? null
+  let storageBlockId: string | null = null
+  if (blockId !== null) {
+    const uuid = typeof blockId === "string" ? PyJson.normalizeUuid(blockId) : undefined
+    if (uuid === undefined) return Result.fail(`storage_block_id: expected a UUID or null, got ${describe(blockId)}`)
+    storageBlockId = uuid
+  }
+  return Result.succeed({
+    storageKey,
+    expiration: expiration.success,
+    serializer: Object.hasOwn(u, "serializer") ? u["serializer"] : undefined,
+    prefectVersion,
+    storageBlockId
+  })
+}
+
+/**
+ * Reads metadata from its JSON object, tolerantly as Prefect does: unknown keys
+ * are ignored; a missing `storage_key`, `expiration` or `storage_block_id` is
+ * `null`; a missing `prefect_version` is {@link defaultPrefectVersion}; a
+ * missing `serializer` is Prefect's default, `pickle` (an `unknown`
+ * placeholder here). `serializer` goes through `Serializer.fromJson`.
+ * Datetimes may have 0–6 fraction digits and a `Z` or `±HH:MM` offset; they are
+ * converted to UTC with millisecond precision. Metadata values are returned as is.
+ *
+ * @category conversions
+ * @since 0.1.0
+ */
+export const metadataFromJson = (u: unknown): Effect.Effect<ResultRecordMetadata, SerializationError> =>
+  Effect.suspend(() => {
+    if (isResultRecordMetadata(u)) return Effect.succeed(u)
+    const read = readMetadata(u)
+    if (Result.isFailure(read)) {
+      return Effect.fail(new SerializationError({ message: `Invalid result record metadata: ${read.failure}` }))
+    }
+    const fields = read.success
+    const serializer = fields.serializer === undefined
+      ? Effect.succeed(defaultSerializer())
+      : Effect.mapError(
+        Serializer.fromJson(fields.serializer),
+        (cause) => new SerializationError({ message: `Invalid result record metadata: ${cause.message}`, cause })
+      )
+    return Effect.map(serializer, (serializer) =>
+      makeMetadata({
+        storageKey: fields.storageKey,
+        expiration: fields.expiration,
+        serializer,
+        prefectVersion: fields.prefectVersion,
+        storageBlockId: fields.storageBlockId
+      }))
+  })
+
+// ---------------------------------------------------------------------------------------
+// Bytes
+// ---------------------------------------------------------------------------------------
+
+const utf8Encoder = new TextEncoder()
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
+
+const compactJson = (value: unknown, what: string): Effect.Effect<Uint8Array, SerializationError> =>
+  Effect.try({
+    try: () => utf8Encoder.encode(PyJson.dumps(value, { python: false, prefect: false })),
+    catch: (cause) =>
+      new SerializationError({
+        message: `Failed to write ${what}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause
+      })
+  })
+
+const parseJson = (bytes: Uint8Array, what: string): Effect.Effect<unknown, SerializationError> =>
+  Effect.flatMap(
+    Effect.try({
+      try: () => utf8Decoder.decode(bytes),
+      catch: (cause) => new SerializationError({ message: `${what} is not valid UTF-8`, cause })
+    }),
+    (text) =>
+      Effect.try({
+        try: () => PyJson.parse(text),
+        catch: (cause) =>
+          new SerializationError({
+            message: `${what} is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
+            cause
+          })
+      })
+  )
+
+const extraInfo =
+  "You can try a different serializer (e.g. result_serializer=\"json\") or disabling persistence (persist_result=False) for this flow or task."
+
+/**
+ * The result's bytes, `metadata.serializer.dumps(result)`. A failure is
+ * Prefect's `Failed to serialize object of type 'function' with serializer
+ * 'json'. You can try a different serializer (e.g. result_serializer="json")
+ * or disabling persistence (persist_result=False) for this flow or task.`,
+ * with the serializer's error as `cause`. The type name is the JS type of the
+ * result: `typeof` for primitives (`'function'`, `'symbol'`, `'bigint'`),
+ * `'null'`, `'Array'`, `'object'` for plain objects, else the class name
+ * (`'Map'`, `'Set'`, `'Error'`).
+ *
+ * @category serialization
+ * @since 0.1.0
+ */
+export const serializeResult = <A>(self: ResultRecord<A>): Effect.Effect<Uint8Array, SerializationError> =>
+  Effect.mapError(
+    self.metadata.serializer.dumps(self.result),
+    (cause) =>
+      new SerializationError({
+        message: `Failed to serialize object of type ${reprString(PyJson.typeName(self.result))} with serializer ${
+          reprString(self.metadata.serializer.type)
+        }. ${extraInfo}`,
+        cause
+      })
+  )
+
+/**
+ * The metadata's bytes (Prefect's `dump_bytes`): compact JSON in Prefect's key
+ * order, UTF-8. Fails only when an `unknown` serializer carries a field JSON
+ * cannot hold.
+ *
+ * @category serialization
+ * @since 0.1.0
+ */
+export const serializeMetadata = (metadata: ResultRecordMetadata): Effect.Effect<Uint8Array, SerializationError> =>
+  Effect.suspend(() => compactJson(metadataToJson(metadata), "result record metadata"))
+
+/**
+ * The record's bytes in Prefect's layout: compact JSON
+ * `{"metadata":{...},"result":"<serialized result as text>"}`, UTF-8, no
+ * trailing newline — e.g. for `"The results are in..."` with `Serializer.json`:
+ * `{"metadata":{"storage_key":"...","expiration":null,"serializer":{"type":"json",...},"prefect_version":"3.8.4","storage_block_id":null},"result":"\"The results are in...\""}`.
+ * Strings are escaped as pydantic does (quotes, backslashes and control
+ * characters only; other characters written as UTF-8).
+ *
+ * @category serialization
+ * @since 0.1.0
+ */
+export const serialize = <A>(self: ResultRecord<A>): Effect.Effect<Uint8Array, SerializationError> =>
+  Effect.flatMap(serializeResult(self), (bytes) =>
+    Effect.flatMap(
+      Effect.try({
+        try: () => utf8Decoder.decode(bytes),
+        catch: (cause) => new SerializationError({ message: "Serialized result is not valid UTF-8", cause })
+      }),
+      (text) => compactJson({ metadata: metadataToJson(self.metadata), result: text }, "result record")
+    ))
+
+/**
+ * Reads metadata bytes (Prefect's `load_bytes`), see {@link metadataFromJson}.
+ *
+ * @category serialization
+ * @since 0.1.0
+ */
+export const deserializeMetadata = (bytes: Uint8Array): Effect.Effect<ResultRecordMetadata, SerializationError> =>
+  Effect.flatMap(parseJson(bytes, "Result record metadata"), metadataFromJson)
+
+const hasOwn = (o: object, key: string): boolean => Object.hasOwn(o, key)
+
+/** Prefect's old-format coercion, without mutating the parsed value. */
+const coerce = (u: unknown): Result.Result<{ readonly metadata: unknown; readonly result: unknown }, string> => {
+  if (!isObject(u)) return Result.fail(`expected a JSON object, got ${describe(u)}`)
+  const result: { readonly value: unknown } | undefined = hasOwn(u, "data")
+    ? { value: u["data"] }
+    : hasOwn(u, "result")
+    ? { value: u["result"] }
+    : undefined
+  let metadata: unknown = hasOwn(u, "metadata") ? u["metadata"] : {}
+  const moved = ["expiration", "serializer", "prefect_version"].filter((k) => hasOwn(u, k))
+  if (moved.length > 0) {
+    if (!isObject(metadata)) return Result.fail("'metadata' must be an object")
+    const copy: Record<string, unknown> = {}
+    for (const k of Object.keys(metadata)) PyJson.setOwn(copy, k, metadata[k])
+    for (const k of moved) copy[k] = u[k]
+    metadata = copy
+  }
+  if (result === undefined) return Result.fail("field 'result' is required")
+  return Result.succeed({ metadata, result: result.value })
+}
+
+const parseRecord = (bytes: Uint8Array): Effect.Effect<readonly [ResultRecordMetadata, unknown], SerializationError> =>
+  Effect.flatMap(parseJson(bytes, "Result record"), (u) => {
+    const coerced = coerce(u)
+    if (Result.isFailure(coerced)) {
+      return Effect.fail(new SerializationError({ message: `Not a result record: ${coerced.failure}` }))
+    }
+    return Effect.map(metadataFromJson(coerced.success.metadata), (m) => [m, coerced.success.result] as const)
+  })
+
+/**
+ * Reads a record from bytes (Prefect's `ResultRecord.deserialize`):
+ *
+ * 1. The bytes are parsed as a record, with Prefect's old-format coercion
+ *    (`data` → `result`; top-level `expiration`, `serializer`,
+ *    `prefect_version` moved into `metadata`; a missing `metadata` is `{}`).
+ * 2. If they are not a record (not UTF-8, not JSON, not an object, no
+ *    `result`, invalid metadata) and `backupSerializer` is given, the whole
+ *    bytes are a raw result: `backupSerializer.loads(bytes)` with fresh
+ *    metadata naming `backupSerializer`; without it the error is returned.
+ * 3. A string `result` is loaded with the metadata's serializer (a `pickle` or
+ *    other unknown serializer fails with Prefect's "deserialization cannot be
+ *    performed" text); any other JSON value is kept as is.
+ *
+ * Hence Prefect's ambiguity: a raw JSON result that is an object with a `data`
+ * key reads as an old-format record with the default `pickle` metadata:
+ * `{"data": 5}` reads as `5`, `{"data": "x"}` fails. The record is returned
+ * unpersisted; the store marks what it reads.
+ *
+ * @category serialization
+ * @since 0.1.0
+ */
+export const deserialize = (
+  bytes: Uint8Array,
+  backupSerializer?: Serializer.Serializer
+): Effect.Effect<ResultRecord<unknown>, SerializationError> =>
+  Effect.matchEffect(parseRecord(bytes), {
+    onFailure: (error) =>
+      backupSerializer === undefined
+        ? Effect.fail(error)
+        : Effect.mapBoth(backupSerializer.loads(bytes), {
+          onFailure: (cause) =>
+            new SerializationError({
+              message: `${error.message}; nor a raw result for serializer ${
+                reprString(backupSerializer.type)
+              }: ${cause.message}`,
+              cause
+            }),
+          onSuccess: (result) =>
+            make({ metadata: makeMetadata({ storageKey: null, serializer: backupSerializer }), result })
+        }),
+    onSuccess: ([metadata, result]) =>
+      typeof result === "string"
+        ? Effect.map(
+          metadata.serializer.loads(utf8Encoder.encode(result)),
+          (value) => make({ metadata, result: value })
+        )
+        : Effect.succeed(make({ metadata, result }))
+  })
+
+/**
+ * Reads a record stored as separate result and metadata bytes (Prefect's
+ * `deserialize_from_result_and_metadata`): the metadata names the serializer
+ * that loads the result bytes.
+ *
+ * @category serialization
+ * @since 0.1.0
+ */
+export const deserializeFromResultAndMetadata = (
+  resultBytes: Uint8Array,
+  metadataBytes: Uint8Array
+): Effect.Effect<ResultRecord<unknown>, SerializationError> =>
+  Effect.flatMap(
+    deserializeMetadata(metadataBytes),
+    (metadata) => Effect.map(metadata.serializer.loads(resultBytes), (result) => make({ metadata, result }))
+  )

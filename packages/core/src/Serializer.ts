@@ -1,0 +1,525 @@
+/**
+ * Prefect's result serializers (`prefect.serializers`): a serializer turns a
+ * value into bytes and back, and is recorded in a result record's metadata as a
+ * JSON object whose `type` names it. `json` writes exactly the bytes Python's
+ * `json.dumps(value, default=prefect_json_object_encoder)` writes, so Prefect
+ * reads what runstate writes and the other way round; `compressedJson` wraps it
+ * in zlib or gzip and base64; `schema` types a result with an `effect/Schema`
+ * while recording it as `json`; `unknown` stands for a serializer this runtime
+ * cannot run (Prefect's `pickle`, custom ones): metadata naming it loads, using
+ * it fails with Prefect's text.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Base64 from "effect/encoding/Base64"
+import * as Equal from "effect/Equal"
+import * as Formatter from "effect/Formatter"
+import * as Hash from "effect/Hash"
+import * as Inspectable from "effect/Inspectable"
+import * as Predicate from "effect/Predicate"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as PyJson from "./internal/pythonJson.ts"
+import { reprString } from "./internal/pyrepr.ts"
+import { SerializationError } from "./RunError.ts"
+
+/**
+ * @category type ids
+ * @since 0.1.0
+ */
+export const TypeId = "~@runstate/core/Serializer"
+
+/**
+ * @category type ids
+ * @since 0.1.0
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * A serializer. `type` is Prefect's type string and `fields` the JSON object
+ * written to a record's `metadata.serializer` (every field in Prefect's order,
+ * `type` first). Two serializers are equal when their `fields` are.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Serializer extends Equal.Equal, Inspectable.Inspectable {
+  readonly [TypeId]: TypeId
+  readonly type: string
+  readonly fields: { readonly [k: string]: unknown }
+  readonly dumps: (value: unknown) => Effect.Effect<Uint8Array, SerializationError>
+  readonly loads: (bytes: Uint8Array) => Effect.Effect<unknown, SerializationError>
+}
+
+const Proto = {
+  [TypeId]: TypeId,
+  [Equal.symbol](this: Serializer, that: unknown): boolean {
+    return isSerializer(that) && Equal.equals(this.fields, that.fields)
+  },
+  [Hash.symbol](this: Serializer): number {
+    return Hash.hash(this.fields)
+  },
+  toJSON(this: Serializer) {
+    return { _id: "Serializer", ...this.fields }
+  },
+  toString(this: Serializer) {
+    return Formatter.format(this.toJSON())
+  },
+  [Inspectable.NodeInspectSymbol](this: Serializer) {
+    return this.toJSON()
+  }
+}
+
+const make = (
+  type: string,
+  fields: { readonly [k: string]: unknown },
+  dumps: Serializer["dumps"],
+  loads: Serializer["loads"]
+): Serializer => {
+  const self = Object.create(Proto)
+  self.type = type
+  self.fields = fields
+  self.dumps = dumps
+  self.loads = loads
+  return self
+}
+
+/**
+ * Tells whether a value is a `Serializer`.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isSerializer = (u: unknown): u is Serializer => Predicate.hasProperty(u, TypeId)
+
+const messageOf = (e: unknown): string => e instanceof Error ? e.message : String(e)
+
+/** Stream errors of some runtimes have an empty message and the reason in `cause` or `code`. */
+const streamErrorMessage = (e: unknown): string => {
+  const message = messageOf(e)
+  if (message !== "") return message
+  const cause = (e as { readonly cause?: unknown }).cause
+  if (cause instanceof Error && cause.message !== "") return cause.message
+  const code = (e as { readonly code?: unknown }).code
+  return typeof code === "string" ? code : "invalid or truncated data"
+}
+
+const utf8Encoder = new TextEncoder()
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
+
+const decodeUtf8 = (bytes: Uint8Array, what: string): Effect.Effect<string, SerializationError> =>
+  Effect.try({
+    try: () => utf8Decoder.decode(bytes),
+    catch: (cause) => new SerializationError({ message: `${what} is not valid UTF-8`, cause })
+  })
+
+// ---------------------------------------------------------------------------------------
+// json
+// ---------------------------------------------------------------------------------------
+
+const defaultEncoder = "prefect.serializers.prefect_json_object_encoder"
+const defaultDecoder = "prefect.serializers.prefect_json_object_decoder"
+
+const jsonFields = (fields?: {
+  readonly jsonlib?: string
+  readonly object_encoder?: string | null
+  readonly object_decoder?: string | null
+  readonly dumps_kwargs?: { readonly [k: string]: unknown }
+  readonly loads_kwargs?: { readonly [k: string]: unknown }
+}): { readonly [k: string]: unknown } => ({
+  type: "json",
+  jsonlib: fields?.jsonlib ?? "json",
+  object_encoder: fields?.object_encoder === undefined ? defaultEncoder : fields.object_encoder,
+  object_decoder: fields?.object_decoder === undefined ? defaultDecoder : fields.object_decoder,
+  dumps_kwargs: fields?.dumps_kwargs ?? {},
+  loads_kwargs: fields?.loads_kwargs ?? {}
+})
+
+const notAvailable = (what: string, operation: "serialization" | "deserialization"): SerializationError =>
+  new SerializationError({
+    message: `${what} is not available in this environment, so ${operation} cannot be performed.`
+  })
+
+const pythonDumps = (value: unknown, prefect: boolean): Effect.Effect<Uint8Array, SerializationError> =>
+  Effect.try({
+    try: () => utf8Encoder.encode(PyJson.dumps(value, { python: true, prefect })),
+    catch: (cause) => new SerializationError({ message: messageOf(cause), cause })
+  })
+
+const pythonLoads = (
+  bytes: Uint8Array,
+  hook: ((o: Record<string, unknown>) => unknown) | undefined
+): Effect.Effect<unknown, SerializationError> =>
+  Effect.flatMap(decodeUtf8(bytes, "JSON text"), (text) =>
+    Effect.try({
+      try: () => PyJson.parse(text, hook),
+      catch: (cause) => new SerializationError({ message: messageOf(cause), cause })
+    }))
+
+const makeJson = (fields: { readonly [k: string]: unknown }): Serializer => {
+  const encoder = fields["object_encoder"]
+  const decoder = fields["object_decoder"]
+  const dumpsKwargs = Object.keys(fields["dumps_kwargs"] as object)
+  const dumps: Serializer["dumps"] = dumpsKwargs.length > 0
+    ? () => Effect.fail(notAvailable(`Serializer 'json' with dumps_kwargs ${dumpsKwargs.join(", ")}`, "serialization"))
+    : encoder === defaultEncoder
+    ? (value) => pythonDumps(value, true)
+    : encoder === null
+    ? (value) => pythonDumps(value, false)
+    : () => Effect.fail(notAvailable(`Object encoder ${reprString(String(encoder))}`, "serialization"))
+  const loads: Serializer["loads"] = decoder === defaultDecoder
+    ? (bytes) => pythonLoads(bytes, PyJson.prefectObjectHook)
+    : decoder === null
+    ? (bytes) => pythonLoads(bytes, undefined)
+    : () => Effect.fail(notAvailable(`Object decoder ${reprString(String(decoder))}`, "deserialization"))
+  return make("json", fields, dumps, loads)
+}
+
+/**
+ * Prefect's `json` serializer (`JSONSerializer` with its defaults).
+ *
+ * `dumps` writes the bytes of Python's
+ * `json.dumps(value, default=prefect_json_object_encoder)`: `", "` and `": "`
+ * separators, non-ASCII escaped as `\uXXXX` (astral characters as surrogate
+ * pairs), `NaN` / `Infinity` / `-Infinity` bare. Numbers: safe integers and
+ * `bigint`s are written as Python `int`s; every other number as a Python
+ * `float` (`1.5`, `1e+16`, `1.5e-05`, `-0.0`), including integral numbers at
+ * or beyond 2^53, which JS holds only approximately (`2 ** 60` →
+ * `1.152921504606847e+18`). Values JSON cannot hold follow Prefect's object
+ * encoder: `DateTime` and `Date` → `datetime.datetime` (in UTC), `Set` →
+ * `builtins.set`, `Uint8Array` → `builtins.bytes` (UTF-8 text; other bytes
+ * fail), errors → `__exc_type__` (see below). A `Map` is written as an object
+ * when its keys are strings, numbers, bigints, booleans or null (Python's
+ * rule for dict keys); other keys fail. `undefined` is `null` in arrays and at
+ * the top level and is left out of objects; an object with `toJSON` is written
+ * as its `toJSON()`; other objects as their own enumerable string keys.
+ * Functions, symbols, promises, other typed arrays and circular references
+ * fail with a `SerializationError`; nesting depth is unbounded (no recursion).
+ *
+ * Errors: a plain `Error` is `builtins.Exception`; an error whose name (a
+ * tagged error's `_tag`, else `name`) is a Python builtin exception keeps it
+ * (`builtins.ValueError`); any other name is written as `builtins.Exception`
+ * with an extra `"name"` key that Prefect ignores and `loads` restores.
+ *
+ * `loads` parses Python's JSON (including `NaN`, `Infinity`, `-Infinity`;
+ * integers beyond 2^53 become `bigint`s) and applies Prefect's object decoder
+ * to every object: `datetime.datetime` → `DateTime.Utc`, `uuid.UUID` →
+ * string, `builtins.set` → `Set`, `builtins.bytes` → `Uint8Array`,
+ * `datetime.date`, `datetime.timedelta`, `decimal.Decimal` and other scalar
+ * classes → their JSON `data`, unknown classes → the object unchanged;
+ * `__exc_type__` → an `Error` named after the class (`builtins.ValueError` →
+ * `name` "ValueError").
+ *
+ * @category serializers
+ * @since 0.1.0
+ */
+export const json: Serializer = makeJson(jsonFields())
+
+// ---------------------------------------------------------------------------------------
+// compressed
+// ---------------------------------------------------------------------------------------
+
+const compressionFormats: { readonly [lib: string]: CompressionFormat } = { zlib: "deflate", gzip: "gzip" }
+
+const pipeBytes = (bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> =>
+  new Response(new Blob([bytes.slice()]).stream().pipeThrough(stream)).arrayBuffer().then((b) => new Uint8Array(b))
+
+/** Python's `base64.encodebytes`: lines of 76 characters, each ending in a newline. */
+const encodeBytes = (bytes: Uint8Array): Uint8Array => {
+  const text = Base64.encode(bytes)
+  let out = ""
+  for (let i = 0; i < text.length; i += 76) out += text.slice(i, i + 76) + "\n"
+  return utf8Encoder.encode(out)
+}
+
+const decodeBytes = (bytes: Uint8Array): Effect.Effect<Uint8Array, SerializationError> =>
+  Effect.flatMap(decodeUtf8(bytes, "Base64 text"), (text) => {
+    const decoded = Base64.decode(text.replace(/[\t\n\v\f\r ]/g, ""))
+    return Result.isFailure(decoded)
+      ? Effect.fail(new SerializationError({ message: "Invalid base64 data", cause: decoded.failure }))
+      : Effect.succeed(decoded.success)
+  })
+
+const makeCompressed = (type: string, inner: Serializer, compressionlib: string): Serializer => {
+  const format = Object.hasOwn(compressionFormats, compressionlib) ? compressionFormats[compressionlib] : undefined
+  const lib = `Compression library ${reprString(compressionlib)}`
+  const fields = { type, serializer: inner.fields, compressionlib }
+  if (format === undefined) {
+    return make(
+      type,
+      fields,
+      () => Effect.fail(notAvailable(lib, "serialization")),
+      () => Effect.fail(notAvailable(lib, "deserialization"))
+    )
+  }
+  return make(
+    type,
+    fields,
+    (value) =>
+      Effect.flatMap(inner.dumps(value), (blob) =>
+        Effect.map(
+          Effect.tryPromise({
+            try: () => pipeBytes(blob, new CompressionStream(format)),
+            catch: (cause) =>
+              new SerializationError({
+                message: `Failed to compress with ${reprString(compressionlib)}: ${streamErrorMessage(cause)}`,
+                cause
+              })
+          }),
+          encodeBytes
+        )),
+    (bytes) =>
+      Effect.flatMap(decodeBytes(bytes), (compressed) =>
+        Effect.flatMap(
+          Effect.tryPromise({
+            try: () => pipeBytes(compressed, new DecompressionStream(format)),
+            catch: (cause) =>
+              new SerializationError({
+                message: `Failed to decompress with ${reprString(compressionlib)}: ${streamErrorMessage(cause)}`,
+                cause
+              })
+          }),
+          inner.loads
+        ))
+  )
+}
+
+/**
+ * Prefect's `compressed/json` serializer: `json` output compressed, then
+ * base64 with a newline every 76 characters and a final newline (Python's
+ * `base64.encodebytes`); reading accepts base64 with or without newlines.
+ * `compressionlib` `"zlib"` (the default here) is Python's `zlib`, `"gzip"`
+ * Python's `gzip`. Prefect's own default, `lzma`, has no platform-neutral JS
+ * implementation: metadata naming it loads, but using it fails.
+ *
+ * @category serializers
+ * @since 0.1.0
+ */
+export const compressedJson = (options?: { readonly compressionlib?: "zlib" | "gzip" | undefined }): Serializer =>
+  makeCompressed("compressed/json", json, options?.compressionlib ?? "zlib")
+
+// ---------------------------------------------------------------------------------------
+// schema
+// ---------------------------------------------------------------------------------------
+
+/**
+ * A typed serializer: `dumps` encodes the value with `schema` and writes the
+ * encoded value like `json`; `loads` reads like `json` and decodes with
+ * `schema`, failing with a `SerializationError` that names the offending path.
+ * It is recorded as Prefect's `json` type (same fields, so it equals `json`
+ * and Prefect can read what it writes).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Serializer } from "@runstate/core"
+ *
+ * const Point = Schema.Struct({ x: Schema.Number, y: Schema.Number })
+ * const serializer = Serializer.schema(Point)
+ * ```
+ *
+ * @category serializers
+ * @since 0.1.0
+ */
+export const schema = <S extends Schema.Top & { readonly DecodingServices: never; readonly EncodingServices: never }>(
+  schema: S
+): Serializer => {
+  const encode = Schema.encodeUnknownEffect(schema) as (u: unknown) => Effect.Effect<unknown, Schema.SchemaError>
+  const decode = Schema.decodeUnknownEffect(schema) as (u: unknown) => Effect.Effect<unknown, Schema.SchemaError>
+  return make(
+    "json",
+    json.fields,
+    (value) =>
+      Effect.flatMap(
+        Effect.mapError(
+          encode(value),
+          (cause) => new SerializationError({ message: `Value does not match the schema: ${cause.message}`, cause })
+        ),
+        json.dumps
+      ),
+    (bytes) =>
+      Effect.flatMap(json.loads(bytes), (u) =>
+        Effect.mapError(
+          decode(u),
+          (cause) =>
+            new SerializationError({ message: `Stored value does not match the schema: ${cause.message}`, cause })
+        ))
+  )
+}
+
+// ---------------------------------------------------------------------------------------
+// unknown
+// ---------------------------------------------------------------------------------------
+
+/**
+ * A placeholder for a serializer this runtime cannot run (Prefect's
+ * `UnknownSerializer`), e.g. `pickle` or a custom type: it keeps every field so
+ * metadata naming it round-trips, and `dumps` / `loads` fail with Prefect's
+ * text `Serializer 'pickle' is not available in this environment, so
+ * serialization cannot be performed.` (`... deserialization ...`).
+ *
+ * @category serializers
+ * @since 0.1.0
+ */
+export const unknown = (fields: { readonly type: string; readonly [k: string]: unknown }): Serializer => {
+  const what = `Serializer ${reprString(fields.type)}`
+  return make(
+    fields.type,
+    { ...fields },
+    () => Effect.fail(notAvailable(what, "serialization")),
+    () => Effect.fail(notAvailable(what, "deserialization"))
+  )
+}
+
+// ---------------------------------------------------------------------------------------
+// fromJson
+// ---------------------------------------------------------------------------------------
+
+type Decoded = Result.Result<Serializer, string>
+
+const isPlainRecord = (u: unknown): u is { readonly [k: string]: unknown } =>
+  typeof u === "object" && u !== null && !Array.isArray(u) && !isSerializer(u)
+
+const describe = (u: unknown): string => {
+  if (typeof u === "string") return reprString(u)
+  try {
+    return PyJson.dumps(u, { python: true, prefect: false })
+  } catch {
+    return PyJson.typeName(u)
+  }
+}
+
+const checkKeys = (
+  o: { readonly [k: string]: unknown },
+  allowed: ReadonlyArray<string>,
+  type: string
+): string | undefined => {
+  const extra = Object.keys(o).filter((k) => !allowed.includes(k))
+  return extra.length === 0
+    ? undefined
+    : `unknown field ${reprString(extra[0]!)} for serializer type ${reprString(type)}`
+}
+
+const field = <A>(
+  o: { readonly [k: string]: unknown },
+  key: string,
+  fallback: A,
+  valid: (u: unknown) => boolean,
+  expected: string
+): Result.Result<A, string> => {
+  if (!Object.hasOwn(o, key)) return Result.succeed(fallback)
+  const value = o[key]
+  return valid(value) ? Result.succeed(value as A) : Result.fail(`${key}: expected ${expected}, got ${describe(value)}`)
+}
+
+const isString = (u: unknown): boolean => typeof u === "string"
+const isStringOrNull = (u: unknown): boolean => u === null || typeof u === "string"
+
+const decodeJsonType = (o: { readonly [k: string]: unknown }): Decoded => {
+  const bad = checkKeys(
+    o,
+    ["type", "jsonlib", "object_encoder", "object_decoder", "dumps_kwargs", "loads_kwargs"],
+    "json"
+  )
+  if (bad !== undefined) return Result.fail(bad)
+  const jsonlib = field(o, "jsonlib", "json", isString, "a string")
+  const encoder = field<string | null>(o, "object_encoder", defaultEncoder, isStringOrNull, "a string or null")
+  const decoder = field<string | null>(o, "object_decoder", defaultDecoder, isStringOrNull, "a string or null")
+  const dumpsKwargs = field<{ readonly [k: string]: unknown }>(o, "dumps_kwargs", {}, isPlainRecord, "an object")
+  const loadsKwargs = field<{ readonly [k: string]: unknown }>(o, "loads_kwargs", {}, isPlainRecord, "an object")
+  const checks: ReadonlyArray<Result.Result<unknown, string>> = [jsonlib, encoder, decoder, dumpsKwargs, loadsKwargs]
+  for (const r of checks) {
+    if (Result.isFailure(r)) return Result.fail(r.failure)
+  }
+  const dk = Result.getOrThrow(dumpsKwargs)
+  const lk = Result.getOrThrow(loadsKwargs)
+  if (Object.hasOwn(dk, "default")) return Result.fail("`default` cannot be provided. Use `object_encoder` instead.")
+  if (Object.hasOwn(lk, "object_hook")) {
+    return Result.fail("`object_hook` cannot be provided. Use `object_decoder` instead.")
+  }
+  return Result.succeed(makeJson(jsonFields({
+    jsonlib: Result.getOrThrow(jsonlib),
+    object_encoder: Result.getOrThrow(encoder),
+    object_decoder: Result.getOrThrow(decoder),
+    dumps_kwargs: dk,
+    loads_kwargs: lk
+  })))
+}
+
+const pickleDefaults = { type: "pickle", picklelib: "cloudpickle", picklelib_version: null }
+
+const decodePickleType = (o: { readonly [k: string]: unknown }): Decoded => {
+  const bad = checkKeys(o, ["type", "picklelib", "picklelib_version"], "pickle")
+  if (bad !== undefined) return Result.fail(bad)
+  const picklelib = field(o, "picklelib", "cloudpickle", isString, "a string")
+  if (Result.isFailure(picklelib)) return Result.fail(picklelib.failure)
+  const version = field<string | null>(o, "picklelib_version", null, isStringOrNull, "a string or null")
+  if (Result.isFailure(version)) return Result.fail(version.failure)
+  return Result.succeed(
+    unknown({ type: "pickle", picklelib: picklelib.success, picklelib_version: version.success })
+  )
+}
+
+const decodeCompressedType = (o: { readonly [k: string]: unknown }, type: string, depth: number): Decoded => {
+  const bad = checkKeys(o, ["type", "serializer", "compressionlib"], type)
+  if (bad !== undefined) return Result.fail(bad)
+  const lib = field(o, "compressionlib", "lzma", isString, "a string")
+  if (Result.isFailure(lib)) return Result.fail(lib.failure)
+  let inner: Decoded
+  if (!Object.hasOwn(o, "serializer")) {
+    if (type === "compressed/json") inner = Result.succeed(json)
+    else if (type === "compressed/pickle") inner = Result.succeed(unknown(pickleDefaults))
+    else return Result.fail("serializer: field required")
+  } else {
+    const s = o["serializer"]
+    inner = typeof s === "string" ? decode({ type: s }, depth + 1) : decode(s, depth + 1)
+    if (Result.isFailure(inner)) return Result.fail(`serializer: ${inner.failure}`)
+  }
+  return Result.map(inner, (i) => makeCompressed(type, i, lib.success))
+}
+
+const decode = (u: unknown, depth: number): Decoded => {
+  if (isSerializer(u)) return Result.succeed(u)
+  if (!isPlainRecord(u)) return Result.fail(`expected an object with a 'type' key, got ${describe(u)}`)
+  if (depth > 32) return Result.fail("serializers nested too deeply")
+  const type = u["type"]
+  if (typeof type !== "string") {
+    return Result.fail(
+      Object.hasOwn(u, "type") ? `type: expected a string, got ${describe(type)}` : "type: field required"
+    )
+  }
+  switch (type) {
+    case "json":
+      return decodeJsonType(u)
+    case "pickle":
+      return decodePickleType(u)
+    case "compressed":
+    case "compressed/json":
+    case "compressed/pickle":
+      return decodeCompressedType(u, type, depth)
+    default:
+      return Result.succeed(unknown({ ...u, type }))
+  }
+}
+
+/**
+ * Builds a serializer from the JSON object of a record's `metadata.serializer`,
+ * with Prefect's tolerance: `json`, `pickle`, `compressed`, `compressed/json`
+ * and `compressed/pickle` are validated (a wrong field value or an extra key
+ * fails; missing fields take Prefect's defaults; a compressed serializer's
+ * inner `serializer` may be a type string or an object; any `compressionlib`
+ * string loads, though only `zlib` and `gzip` can run). `pickle` and every
+ * other type become an `unknown` placeholder keeping all fields. A value that
+ * is already a `Serializer` is returned as is.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const fromJson = (u: unknown): Effect.Effect<Serializer, SerializationError> =>
+  Effect.suspend(() => {
+    const r = decode(u, 0)
+    return Result.isFailure(r)
+      ? Effect.fail(new SerializationError({ message: `Invalid serializer: ${r.failure}` }))
+      : Effect.succeed(r.success)
+  })

@@ -1,0 +1,142 @@
+/**
+ * `pnpm demo [-- --store redis://HOST:PORT | postgres://… | DIR | memory]` (from the repository root; the
+ * file-system store's directory is relative to where `pnpm` was run)
+ *
+ * Runs the demo pipeline (`pipeline.ts`) on a result store — by default the
+ * file-system store in `./.runstate` — prints its timeline, the flow's final
+ * state and where the results went, then reads the results back from their
+ * metadata alone with a freshly built store, as another process would.
+ */
+import { Effect, Layer } from "effect"
+import { State } from "@runstate/core"
+import { type FlowRun, pipeline } from "./pipeline.ts"
+import { type ReadBack, readBack, storageKeyOf, toWire } from "./readback.ts"
+import { describeStore, parseStore, type StoreSpec, storeLayer } from "./stores.ts"
+import { bold, dim, paint, renderFlowState, renderTimeline, useColor } from "./timeline.ts"
+
+/** Everything the demo computed, for printing or for a test. */
+export interface DemoReport {
+  readonly store: StoreSpec
+  readonly run: FlowRun
+  /** Each task's and the flow's state as Prefect's `StateCreate` JSON. */
+  readonly documents: ReadonlyArray<{ readonly name: string; readonly json: string; readonly storageKey?: string }>
+  readonly readBack: ReadonlyArray<ReadBack>
+}
+
+/**
+ * Runs the pipeline on the store of `spec`, then reads every result back
+ * through a second, freshly built store of the same spec (the same one for
+ * `memory`, which other processes cannot see).
+ */
+export const runDemo = (spec: StoreSpec): Effect.Effect<DemoReport, unknown> =>
+  Effect.scoped(Effect.gen(function*() {
+    const writer = yield* Layer.build(storeLayer(spec))
+    const reader = spec._tag === "Memory" ? writer : yield* Layer.build(storeLayer(spec))
+    const run = yield* Effect.provideContext(pipeline, writer)
+    const documents = yield* Effect.forEach(
+      [...run.tasks, { name: "flow", state: run.flow }],
+      ({ name, state }) =>
+        Effect.map(toWire(state), (document) => {
+          const storageKey = storageKeyOf(document)
+          return { name, json: JSON.stringify(document), ...(storageKey === undefined ? {} : { storageKey }) }
+        })
+    )
+    const back = yield* Effect.provideContext(readBack(documents), reader)
+    return { store: spec, run, documents, readBack: back }
+  }))
+
+const isStateJson = (u: unknown): u is { readonly name: string } =>
+  State.isState(u) || typeof u === "object" && u !== null && (u as { readonly _id?: unknown })._id === "State"
+
+const preview = (value: unknown, width = 72): string => {
+  let text: string
+  if (value instanceof Error) text = `${value.name}: ${value.message}`
+  else if (Array.isArray(value) && value.length > 0 && value.every(isStateJson)) {
+    // The flow's result: the task states it aggregated.
+    text = `${value.length} states: ${value.map((s) => s.name).join(", ")}`
+  } else {
+    try {
+      text = JSON.stringify(value) ?? String(value)
+    } catch {
+      text = String(value)
+    }
+  }
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text
+}
+
+/** The report as the lines the demo prints. */
+export const renderReport = (report: DemoReport, options: { readonly color: boolean }): Array<string> => {
+  const { color } = options
+  const width = Math.max(...report.documents.map((d) => d.name.length))
+  const lines = [
+    bold(`runstate demo — store: ${describeStore(report.store)}`, color),
+    "",
+    ...renderTimeline(report.run, options),
+    "",
+    `${bold("flow state:", color)} ${renderFlowState(report.run, options)}`,
+    "",
+    bold("where the results went (metadata sent with each state):", color)
+  ]
+  for (const doc of report.documents) {
+    lines.push(`  ${doc.name.padEnd(width)}  ${doc.storageKey ?? dim("(no persisted result)", color)}`)
+  }
+  lines.push("", bold("read back from the metadata alone, with a fresh store (StateResult.getStateResult):", color))
+  for (const entry of report.readBack) {
+    const text = entry.outcome._tag === "Value"
+      ? preview(entry.outcome.value)
+      : paint(`error: ${preview(entry.outcome.error)}`, "FAILED", color)
+    lines.push(`  ${entry.name.padEnd(width)}  ${paint(entry.state.name.padEnd(13), entry.state.type, color)} ${text}`)
+  }
+  return lines
+}
+
+const usage = `usage: pnpm demo [-- --store STORE]
+
+STORE: a directory (default ./.runstate), redis://HOST:PORT, postgres://USER@HOST:PORT/DB, or memory`
+
+/** Parses the demo's arguments: `--store VALUE`, `--store=VALUE`, `--help`. */
+export const parseArgs = (
+  argv: ReadonlyArray<string>
+): { readonly _tag: "Run"; readonly store: string | undefined } | { readonly _tag: "Help" } | {
+  readonly _tag: "Error"
+  readonly message: string
+} => {
+  let store: string | undefined
+  const args = argv.filter((a) => a !== "--")
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    if (arg === "--help" || arg === "-h") return { _tag: "Help" }
+    if (arg === "--store") {
+      store = args[++i]
+      if (store === undefined) return { _tag: "Error", message: "--store needs a value" }
+    } else if (arg.startsWith("--store=")) store = arg.slice("--store=".length)
+    else return { _tag: "Error", message: `unknown argument: ${arg}` }
+  }
+  return { _tag: "Run", store }
+}
+
+const main = () => {
+  const args = parseArgs(process.argv.slice(2))
+  if (args._tag === "Help") {
+    process.stdout.write(`${usage}\n`)
+    return
+  }
+  if (args._tag === "Error") {
+    process.stderr.write(`${args.message}\n${usage}\n`)
+    process.exitCode = 2
+    return
+  }
+  // pnpm runs the script in packages/examples; INIT_CWD is where `pnpm demo` was typed.
+  const spec = parseStore(args.store, process.env["INIT_CWD"] ?? process.cwd())
+  const color = useColor(process.stdout)
+  Effect.runPromiseExit(runDemo(spec)).then((exit) => {
+    if (exit._tag === "Success") {
+      process.stdout.write(`${renderReport(exit.value, { color }).join("\n")}\n`)
+    } else {
+      process.stderr.write(`demo failed on ${describeStore(spec)}:\n${String(exit.cause)}\n`)
+      process.exitCode = 1
+    }
+  })
+}
+
+if (import.meta.main) main()

@@ -1,0 +1,243 @@
+import { assert, describe, it } from "@effect/vitest"
+import { NodeServices } from "@effect/platform-node"
+import { Effect, Sink, Stdio, Stream } from "effect"
+import { spawnSync } from "node:child_process"
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as Cli from "@runstate/node/Cli"
+
+// Hand-written files in Prefect's local storage layout (SPEC §4.3).
+const jsonSerializer =
+  `{"type":"json","jsonlib":"json","object_encoder":"prefect.serializers.prefect_json_object_encoder","object_decoder":"prefect.serializers.prefect_json_object_decoder","dumps_kwargs":{},"loads_kwargs":{}}`
+const envelope = (key: string, expiration: string | null, result: string) =>
+  `{"metadata":{"storage_key":"/root/.prefect/storage/${key}","expiration":${
+    expiration === null ? "null" : `"${expiration}"`
+  },"serializer":${jsonSerializer},"prefect_version":"3.8.4","storage_block_id":null},"result":${
+    JSON.stringify(result)
+  }}`
+
+const fixtures: Record<string, string> = {
+  "the-key": envelope("the-key", null, `"The results are in..."`),
+  "dict-key": envelope("dict-key", "2024-01-02T03:04:05.678901Z", `{"a": [1, 2, 3], "b": null}`),
+  "future-key": envelope("future-key", "2999-01-01T00:00:00Z", `[1, 2, 3]`),
+  "6a1c0b7e5d2f4e8c9b1a3d5f7e9c2b4a":
+    `{"metadata":{"storage_key":"/root/.prefect/storage/6a1c0b7e5d2f4e8c9b1a3d5f7e9c2b4a","expiration":null,"serializer":{"type":"pickle","picklelib":"cloudpickle","picklelib_version":null},"prefect_version":"3.8.4","storage_block_id":null},"result":"gAWVCQAAAAAAAACMBWhlbGxvlC4=\\n"}`,
+  "flow-result": `"The results are in..."`,
+  "old-format":
+    `{"serializer":${jsonSerializer},"data":"\\"caf\\\\u00e9\\"","prefect_version":"3.0.0","expiration":null}`,
+  "nested/corrupt": `{"metadata":{"storage_key":"/x","serializer":{"type":"json"`,
+  "empty": ""
+}
+
+const makeStorage = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "runstate-cli-"))
+  for (const [name, content] of Object.entries(fixtures)) {
+    mkdirSync(join(dir, name, ".."), { recursive: true })
+    writeFileSync(join(dir, name), content)
+  }
+  // A temp file of an interrupted atomic write: skipped.
+  writeFileSync(join(dir, ".abc.runstate-tmp"), "partial")
+  return dir
+}
+
+/** Runs the CLI in-process with captured stdout/stderr. */
+const runCli = (args: ReadonlyArray<string>, options?: { readonly stdin?: string }) =>
+  Effect.gen(function*() {
+    const stdout: Array<string> = []
+    const stderr: Array<string> = []
+    const collect = (into: Array<string>) => () =>
+      Sink.forEach((chunk: string | Uint8Array) =>
+        Effect.sync(() => {
+          into.push(typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk))
+        })
+      )
+    const stdio = Stdio.layerTest({
+      stdout: collect(stdout),
+      stderr: collect(stderr),
+      stdin: Stream.make(new TextEncoder().encode(options?.stdin ?? ""))
+    })
+    const exit = yield* Effect.exit(Cli.run(args).pipe(Effect.provide(stdio), Effect.provide(NodeServices.layer)))
+    return { exit, stdout: stdout.join(""), stderr: stderr.join("") }
+  })
+
+const stateDocument = {
+  id: "0190c6a5-0a11-7c3d-8e2f-3a4b5c6d7e8f",
+  created: "2024-01-01T12:00:03.517204Z",
+  updated: "2024-01-01T12:00:03.517204Z",
+  type: "SCHEDULED",
+  name: "AwaitingRetry",
+  timestamp: "2024-01-01T12:00:03.517204Z",
+  message: "Retry 1/3",
+  state_details: {
+    flow_run_id: "0190c6a4-7b2e-7d3c-9a1f-2b3c4d5e6f70",
+    scheduled_time: "2024-01-01T12:00:13Z",
+    retriable: null
+  },
+  data: {
+    storage_key: "/root/.prefect/storage/the-key",
+    expiration: null,
+    serializer: { type: "json" },
+    prefect_version: "3.8.4",
+    storage_block_id: null
+  }
+}
+
+describe("Cli inspect", () => {
+  it.live("lists every record with key, serializer, expiration and value (text)", () =>
+    Effect.gen(function*() {
+      const dir = makeStorage()
+      const { exit, stderr, stdout } = yield* runCli(["inspect", dir])
+      assert.strictEqual(exit._tag, "Success", stderr)
+      const lines = stdout.trimEnd().split("\n")
+      assert.match(lines[0]!, /: 8 files — 5 records, 1 raw result, 2 unreadable \(1 expired\), 1 temp file skipped$/)
+      const line = (key: string) => lines.find((l) => l.startsWith(`${key} `)) ?? ""
+      assert.match(line("the-key"), /record\s+json\s+never\s+"The results are in\.\.\."$/)
+      assert.match(line("dict-key"), /2024-01-02T03:04:05\.678901Z \(expired\)\s+\{"a":\[1,2,3\],"b":null\}$/)
+      assert.match(line("future-key"), /2999-01-01T00:00:00Z\s+\[1,2,3\]$/)
+      assert.notInclude(line("future-key"), "expired")
+      assert.match(line("6a1c0b7e5d2f4e8c9b1a3d5f7e9c2b4a"), /pickle\s+never\s+pickle: not readable outside Python$/)
+      assert.match(line("flow-result"), /raw\s+json\s+"The results are in\.\.\."$/)
+      assert.match(line("old-format"), /record 3\.0\s+json\s+never\s+"café"$/)
+      assert.match(line("nested/corrupt"), /unreadable\s+error: not a result record: not JSON/)
+      assert.match(line("empty"), /unreadable\s+error: empty file$/)
+      assert.notInclude(stdout, "runstate-tmp")
+      assert.strictEqual(stderr, "")
+    }))
+
+  it.live("--json gives every entry with its decoded value", () =>
+    Effect.gen(function*() {
+      const dir = makeStorage()
+      const { exit, stdout } = yield* runCli(["inspect", dir, "--json"])
+      assert.strictEqual(exit._tag, "Success")
+      const report = JSON.parse(stdout)
+      assert.strictEqual(report.total, 8)
+      assert.strictEqual(report.skipped, 1)
+      assert.deepStrictEqual(report.counts, { record: 4, "record-3.0": 1, metadata: 0, raw: 1, unreadable: 2 })
+      assert.strictEqual(report.expired, 1)
+      const entry = (file: string) => report.entries.find((e: { file: string }) => e.file === file)
+      assert.deepStrictEqual(entry("dict-key").value, { a: [1, 2, 3], b: null })
+      assert.strictEqual(entry("dict-key").expired, true)
+      assert.strictEqual(entry("dict-key").storageKey, "/root/.prefect/storage/dict-key")
+      assert.strictEqual(entry("the-key").value, "The results are in...")
+      assert.strictEqual(entry("the-key").prefectVersion, "3.8.4")
+      assert.strictEqual(entry("6a1c0b7e5d2f4e8c9b1a3d5f7e9c2b4a").decoded, false)
+      assert.strictEqual(entry("6a1c0b7e5d2f4e8c9b1a3d5f7e9c2b4a").note, Cli.pickleNote)
+      assert.strictEqual(entry("flow-result").kind, "raw")
+      assert.strictEqual(entry("nested/corrupt").kind, "unreadable")
+      assert.isString(entry("nested/corrupt").error)
+    }))
+
+  it.effect("reads split metadata together with its result file", () =>
+    Effect.gen(function*() {
+      const root = mkdtempSync(join(tmpdir(), "runstate-cli-split-"))
+      mkdirSync(join(root, "results"))
+      mkdirSync(join(root, "metadata"))
+      writeFileSync(join(root, "results", "test"), `{"rows": 42}`)
+      writeFileSync(
+        join(root, "metadata", "test"),
+        `{"storage_key":"${
+          join(root, "results", "test")
+        }","expiration":null,"serializer":${jsonSerializer},"prefect_version":"3.8.4","storage_block_id":null}`
+      )
+      const { exit, stdout } = yield* runCli(["inspect", join(root, "metadata"), "--json"])
+      assert.strictEqual(exit._tag, "Success")
+      const [entry] = JSON.parse(stdout).entries
+      assert.strictEqual(entry.kind, "metadata")
+      assert.strictEqual(entry.serializer, "json")
+      assert.deepStrictEqual(entry.value, { rows: 42 })
+    }))
+
+  it.effect("shows progress on stderr past 1000 files, off a terminal", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "runstate-cli-many-"))
+      for (let i = 0; i < 1001; i++) writeFileSync(join(dir, `r${i}`), envelope(`r${i}`, null, String(i)))
+      const { exit, stderr, stdout } = yield* runCli(["inspect", dir])
+      assert.strictEqual(exit._tag, "Success")
+      assert.strictEqual(stderr, "inspecting 1000/1001 files\ninspecting 1001/1001 files\n")
+      assert.match(stdout, /: 1001 files — 1001 records\n/)
+    }))
+
+  it.effect("a small directory shows no progress off a terminal", () =>
+    Effect.gen(function*() {
+      const { stderr } = yield* runCli(["inspect", makeStorage()])
+      assert.strictEqual(stderr, "")
+    }))
+
+  it.effect("a missing path is a user error, not a crash", () =>
+    Effect.gen(function*() {
+      const { exit } = yield* runCli(["inspect", join(tmpdir(), "runstate-does-not-exist-4242")])
+      assert.strictEqual(exit._tag, "Failure")
+      if (exit._tag === "Failure") assert.include(String(exit.cause), "cannot read")
+    }))
+})
+
+describe("Cli state", () => {
+  it.effect("decodes a client-shape state document and prints State.format with details", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "runstate-cli-state-"))
+      const file = join(dir, "state.json")
+      writeFileSync(file, JSON.stringify(stateDocument))
+      const { exit, stderr, stdout } = yield* runCli(["state", file])
+      assert.strictEqual(exit._tag, "Success", stderr)
+      const lines = stdout.trimEnd().split("\n")
+      assert.strictEqual(lines[0], "AwaitingRetry('Retry 1/3', type=SCHEDULED)")
+      assert.include(stdout, "  type       SCHEDULED\n")
+      assert.include(stdout, "  id         0190c6a5-0a11-7c3d-8e2f-3a4b5c6d7e8f\n")
+      assert.include(stdout, "  timestamp  2024-01-01T12:00:03.517Z\n")
+      assert.include(stdout, "storage key /root/.prefect/storage/the-key, serializer json")
+      assert.match(stdout, /flow_run_id\s+0190c6a4-7b2e-7d3c-9a1f-2b3c4d5e6f70/)
+      assert.match(stdout, /scheduled_time\s+2024-01-01T12:00:13/)
+      assert.notInclude(stdout, "task_run_id")
+    }))
+
+  it.effect("--json gives format, inspect and the server shape; a set_state answer is unwrapped", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "runstate-cli-state-"))
+      const file = join(dir, "answer.json")
+      const { created: _c, updated: _u, ...server } = stateDocument
+      writeFileSync(file, JSON.stringify({ status: "ACCEPT", details: { type: "accept_details" }, state: server }))
+      const { exit, stdout } = yield* runCli(["state", file, "--json"])
+      assert.strictEqual(exit._tag, "Success")
+      const json = JSON.parse(stdout)
+      assert.strictEqual(json.format, "AwaitingRetry('Retry 1/3', type=SCHEDULED)")
+      assert.match(json.inspect, /^AwaitingRetry\(message='Retry 1\/3', type=SCHEDULED, result=/)
+      assert.strictEqual(json.state.type, "SCHEDULED")
+      assert.strictEqual(json.state.id, stateDocument.id)
+      assert.strictEqual(json.state.data.storage_key, "/root/.prefect/storage/the-key")
+    }))
+
+  it.effect("reads a document from stdin with -", () =>
+    Effect.gen(function*() {
+      const { exit, stdout } = yield* runCli(["state", "-"], {
+        stdin: `{"type": "COMPLETED", "message": "All states completed."}`
+      })
+      assert.strictEqual(exit._tag, "Success")
+      assert.strictEqual(stdout.split("\n")[0], "Completed('All states completed.')")
+    }))
+
+  it.effect("a document that is not a state is a user error naming the file", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "runstate-cli-state-"))
+      const file = join(dir, "bad.json")
+      writeFileSync(file, `{"type": "DONE"}`)
+      const { exit } = yield* runCli(["state", file])
+      assert.strictEqual(exit._tag, "Failure")
+      if (exit._tag === "Failure") assert.include(String(exit.cause), "bad.json: not a Prefect state")
+    }))
+})
+
+describe("runstate bin", () => {
+  const bin = join(import.meta.dirname, "..", "src", "bin.ts")
+
+  it("runs as a child process: inspect --json, and exit status 1 with a message on errors", () => {
+    const dir = makeStorage()
+    const ok = spawnSync(process.execPath, [bin, "inspect", dir, "--json"], { encoding: "utf8" })
+    assert.strictEqual(ok.status, 0, ok.stderr)
+    assert.strictEqual(JSON.parse(ok.stdout).total, 8)
+    const bad = spawnSync(process.execPath, [bin, "state", join(dir, "missing.json")], { encoding: "utf8" })
+    assert.strictEqual(bad.status, 1)
+    assert.include(bad.stderr, "cannot read")
+    assert.include(bad.stderr, "missing.json")
+  })
+})
