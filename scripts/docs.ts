@@ -9,7 +9,8 @@
  * export; the first block of a file documents the module.
  *
  * `pnpm docs -- --sync` copies each docs example file (packages/examples/src/docs)
- * into the ```ts block of docs/*.md that names it with `<!-- example: src/docs/NAME.ts -->`.
+ * into the ```ts block of docs/*.md (and of the root README.md) that names it with
+ * `<!-- example: src/docs/NAME.ts -->`.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { basename, join, relative, resolve } from "node:path"
@@ -195,7 +196,7 @@ export const generate = (outDir: string = join(root, "docs", "api")): Array<Modu
   return modules
 }
 
-/** Copies every named example file into its ```ts block in docs/**.md; answers the pages changed. */
+/** Copies every named example file into its ```ts block in docs/**.md and README.md; answers the pages changed. */
 export const sync = (): Array<string> => {
   const examples = join(root, "packages", "examples")
   const changed: Array<string> = []
@@ -207,7 +208,7 @@ export const sync = (): Array<string> => {
         ? [join(dir, e.name)]
         : []
     )
-  for (const page of walk(join(root, "docs"))) {
+  for (const page of [...walk(join(root, "docs")), join(root, "README.md")]) {
     const text = readFileSync(page, "utf8")
     const next = text.replace(
       /<!-- example: (\S+) -->\n```ts\n[\s\S]*?\n```/g,

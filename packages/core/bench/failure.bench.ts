@@ -3,10 +3,10 @@
  * store, `writeResult` off) against `Effect.exit` over the same effects, in one
  * `Effect.forEach` each, in the same process run; goal: time ratio ≤ 3.
  *
- * What the subject does per effect that the baseline does not: open and end a
- * `Failure.run` span, mask interruption, and build the run's state — a result
- * record with a random UUID4 storage key, a COMPLETED state with a timestamp
- * from `Clock` and the span's traceparent.
+ * What the subject does per effect that the baseline does not: mask
+ * interruption, and build the run's state — a result record with a random
+ * UUID4 storage key, a COMPLETED state with a timestamp from `Clock` and the
+ * caller's traceparent (none here: `run` opens no span by default).
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"

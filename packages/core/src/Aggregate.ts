@@ -12,8 +12,10 @@
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import * as DateTime from "effect/DateTime"
+import * as Context from "effect/Context"
+import type * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import { pipeArguments, type Pipeable } from "effect/Pipeable"
@@ -21,6 +23,7 @@ import * as Predicate from "effect/Predicate"
 import * as ResultRecord from "./ResultRecord.ts"
 import { ResultStore } from "./ResultStore.ts"
 import * as State from "./State.ts"
+import * as StateDetails from "./StateDetails.ts"
 import * as StateGroup from "./StateGroup.ts"
 
 // -----------------------------------------------------------------------------
@@ -280,32 +283,86 @@ const errorText = (cause: Cause.Cause<unknown>): string => {
 }
 
 /**
- * Persists the record when asked; on any failure or defect (an interruption
- * stays one) logs Prefect's warning and carries on with the unpersisted record.
+ * Persists the record; on any failure or defect (an interruption stays one)
+ * logs Prefect's warning and carries on with the unpersisted record.
  */
-const persistIfAsked = <A>(
+const persist = <A>(
   store: ResultStore["Service"],
-  record: ResultRecord.ResultRecord<A>,
-  writeResult: boolean
+  record: ResultRecord.ResultRecord<A>
 ): Effect.Effect<ResultRecord.ResultRecord<A>> =>
-  writeResult
-    ? Effect.catchCause(
-      store.persistResultRecord(record),
-      (cause) =>
-        Cause.hasInterruptsOnly(cause)
-          ? Effect.interrupt
-          : Effect.as(
-            Effect.logWarning(
-              `Encountered an error while persisting result: ${
-                errorText(cause)
-              } Execution will continue, but the result has not been persisted`
-            ),
-            record
-          )
-    )
-    : Effect.succeed(record)
+  Effect.catchCause(
+    store.persistResultRecord(record),
+    (cause) =>
+      Cause.hasInterruptsOnly(cause)
+        ? Effect.interrupt
+        : Effect.as(
+          Effect.logWarning(
+            `Encountered an error while persisting result: ${
+              errorText(cause)
+            } Execution will continue, but the result has not been persisted`
+          ),
+          record
+        )
+  )
 
-const now = Effect.map(Clock.currentTimeMillis, (millis) => DateTime.makeUnsafe(millis))
+/**
+ * Now, from the fiber's `Clock` (`Clock.currentTimeMillis` without the extra
+ * step), as a `Date`: a state keeps only the epoch milliseconds, and a `Date`
+ * is much cheaper to make than a `DateTime.Utc`.
+ */
+const nowOf = (fiber: Fiber.Fiber<unknown, unknown>): Date =>
+  new Date(fiber.getRef(Clock.Clock).currentTimeMillisUnsafe())
+
+const traceIdPattern = /^[0-9a-f]{32}$/
+const spanIdPattern = /^[0-9a-f]{16}$/
+
+/**
+ * The state details of a COMPLETED state: empty but for the traceparent of the
+ * fiber's current span, or `null` without one — what `State.withTraceparent`
+ * stamps, read straight from the fiber.
+ */
+const tracedDetails = (fiber: Fiber.Fiber<unknown, unknown>): StateDetails.StateDetails => {
+  const span = fiber.cache.span
+  if (span === undefined || span._tag !== "Span") return StateDetails.empty
+  if (!traceIdPattern.test(span.traceId) || !spanIdPattern.test(span.spanId)) return StateDetails.empty
+  return StateDetails.make({ traceparent: `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}` })
+}
+
+const completed = (fiber: Fiber.Fiber<unknown, unknown>, data: unknown): State.State<unknown> =>
+  State.Completed<unknown>({ data, timestamp: nowOf(fiber), stateDetails: tracedDetails(fiber) })
+
+/**
+ * A new result record of `data` (a store error is a defect), persisted when
+ * asked, handed to `f`. Without persistence it is one step after the store's.
+ */
+const withRecord = <B>(
+  store: ResultStore["Service"],
+  data: unknown,
+  options: ReturnValueOptions | undefined,
+  f: (record: ResultRecord.ResultRecord<unknown>) => B
+): Effect.Effect<B> => {
+  const created = store.createResultRecord(data, options)
+  return options?.writeResult === true
+    ? Effect.map(Effect.flatMap(Effect.orDie(created), (record) => persist(store, record)), f)
+    : Effect.matchEffect(created, { onFailure: Effect.die, onSuccess: (record) => Effect.succeed(f(record)) })
+}
+
+/** Branch B: a plain state of the group's aggregate type, holding a record of the original value. */
+const aggregateOf = (
+  fiber: Fiber.Fiber<unknown, unknown>,
+  store: ResultStore["Service"],
+  group: StateGroup.StateGroup,
+  original: unknown,
+  options: ReturnValueOptions | undefined
+): Effect.Effect<State.State<unknown>> => {
+  const { message, type } = StateGroup.aggregate(group)
+  return withRecord(
+    store,
+    original,
+    options,
+    (data) => State.make<typeof type, unknown>({ type, message, data, timestamp: nowOf(fiber) }) as State.State<unknown>
+  )
+}
 
 /**
  * Prefect's `return_value_to_state`: the final state of a run from the value
@@ -333,10 +390,11 @@ const now = Effect.map(Clock.currentTimeMillis, (millis) => DateTime.makeUnsafe(
  * - **E — anything else**: `Completed` with a new result record of the value
  *   (persisted when `writeResult`).
  *
- * The COMPLETED states of D and E carry the current span's traceparent, as
- * Prefect's `Completed(...)` does (the current span is this function's own
- * `Aggregate.returnValueToState` span, a child of the caller's, so the trace id
- * is the caller's). A generator that throws while being drained is a defect. Persistence failures are logged at WARNING
+ * The COMPLETED states of D and E carry the traceparent of the caller's
+ * current span (`null` when no span is active), as Prefect's `Completed(...)`
+ * does; `returnValueToState` is a per-run hot path and opens no span of its
+ * own. A generator that throws while being drained is a defect. Persistence
+ * failures are logged at WARNING
  * (`Encountered an error while persisting result: {error} Execution will continue, but the result has not been persisted`)
  * and the state is still returned. A store that rejects the key outright (a
  * file-system key outside its base directory) is a defect, as Prefect's
@@ -362,60 +420,48 @@ const now = Effect.map(Clock.currentTimeMillis, (millis) => DateTime.makeUnsafe(
  * @category conversions
  * @since 0.1.0
  */
-export const returnValueToState: (
+export const returnValueToState = (
   value: unknown,
   options?: ReturnValueOptions
-) => Effect.Effect<State.State<unknown>, never, ResultStore> = Effect.fn("Aggregate.returnValueToState")(
-  function*(value: unknown, options?: ReturnValueOptions) {
-    const store = yield* ResultStore
-    const writeResult = options?.writeResult === true
-    const recordOptions = { key: options?.key, expiration: options?.expiration }
-    const newRecord = (data: unknown) =>
-      Effect.flatMap(
-        Effect.orDie(store.createResultRecord(data, recordOptions)),
-        (record) => persistIfAsked(store, record, writeResult)
-      )
-    const aggregateOf = (group: StateGroup.StateGroup, original: unknown) =>
-      Effect.gen(function*() {
-        const { message, type } = StateGroup.aggregate(group)
-        const data = yield* newRecord(original)
-        const timestamp = yield* now
-        return State.make<typeof type, unknown>({ type, message, data, timestamp }) as State.State<unknown>
-      })
+): Effect.Effect<State.State<unknown>, never, ResultStore> =>
+  Effect.withFiber((fiber) => {
+    const store = Context.get(fiber.context as Context.Context<ResultStore>, ResultStore)
 
     // A. A state built by hand.
     if (State.isState(value)) {
       const details = value.stateDetails
       if (!details.flowRunId && !details.taskRunId) {
         const data = value.data
-        if (ResultRecord.isResultRecord(data) || ResultRecord.isResultRecordMetadata(data)) return value
-        const record = yield* newRecord(data)
-        return State.update(value, { data: record }) as State.State<unknown>
+        if (ResultRecord.isResultRecord(data) || ResultRecord.isResultRecordMetadata(data)) {
+          return Effect.succeed<State.State<unknown>>(value)
+        }
+        return withRecord(
+          store,
+          data,
+          options,
+          (record) => State.update(value, { data: record }) as State.State<unknown>
+        )
       }
       // B. A state of another run: a group of one.
-      return yield* aggregateOf(StateGroup.make([value]), value)
+      return aggregateOf(fiber, store, StateGroup.make([value]), value, options)
     }
 
     // B. A state iterable, checked and counted in one pass.
     const group = StateGroup.fromUnknown(value)
-    if (Option.isSome(group)) return yield* aggregateOf(group.value, value)
+    if (Option.isSome(group)) return aggregateOf(fiber, store, group.value, value, options)
 
     // C. Generators and other one-shot iterators.
     const data = isIterator(value) ? drain(value) : value
 
     // D. A result record.
-    if (ResultRecord.isResultRecord(data)) {
-      return yield* State.withTraceparent(State.Completed<unknown>({ data, timestamp: yield* now }))
-    }
+    if (ResultRecord.isResultRecord(data)) return Effect.succeed(completed(fiber, data))
 
     // Opt-in: states nested in arrays, plain objects, Sets and Maps.
     if (options?.nested === true) {
       const nested = collectNested(data)
-      if (nested.length > 0) return yield* aggregateOf(StateGroup.make(nested), data)
+      if (nested.length > 0) return aggregateOf(fiber, store, StateGroup.make(nested), data, options)
     }
 
     // E. Plain data.
-    const record = yield* newRecord(data)
-    return yield* State.withTraceparent(State.Completed<unknown>({ data: record, timestamp: yield* now }))
-  }
-)
+    return withRecord(store, data, options, (record) => completed(fiber, record))
+  })

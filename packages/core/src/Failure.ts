@@ -627,12 +627,18 @@ export interface RunOptions<R = never> extends FromExitOptions {
    * state cannot be returned (see {@link run}). Its failures are logged.
    */
   readonly onState?: ((state: State.State<unknown>) => Effect.Effect<unknown, unknown, R>) | undefined
+  /**
+   * Run inside a new span of this name (no call-site stack trace), so that the
+   * states built carry its traceparent. Default: no span of its own — states
+   * carry the caller's current span's traceparent, or `null`.
+   */
+  readonly span?: string | undefined
 }
 
 type ReturnValueOptions = NonNullable<Parameters<typeof Aggregate.returnValueToState>[1]>
 
-const returnOptions = (options: FromExitOptions | undefined): ReturnValueOptions => {
-  if (options === undefined) return {}
+const returnOptions = (options: FromExitOptions | undefined): ReturnValueOptions | undefined => {
+  if (options === undefined) return undefined
   const out: {
     key?: string
     expiration?: DateTime.Utc | null
@@ -708,11 +714,12 @@ const conversionCrash = (cause: Cause.Cause<unknown>): Effect.Effect<State.State
       )
   )
 
+/** Adds the last-resort crash and `onState` to the conversion of a run's outcome. */
 const finish = <R>(
-  exit: Exit.Exit<unknown, unknown>,
+  conversion: Effect.Effect<State.State<unknown>, never, ResultStore>,
   options: RunOptions<R> | undefined
 ): Effect.Effect<State.State<unknown>, never, ResultStore | R> => {
-  const state = Effect.catchCause(fromExit(exit, options), conversionCrash)
+  const state = Effect.catchCause(conversion, conversionCrash)
   const onState = options?.onState
   if (onState === undefined) return state
   return Effect.tap(state, (s) =>
@@ -722,17 +729,36 @@ const finish = <R>(
     ))
 }
 
-// The span's call-site stack trace would always point into the engine that
-// calls `run`, and capturing it costs more than the rest of a trivial run.
+/** What `run` does with the outcome of the user's effect. */
+interface Handlers<R> {
+  readonly onSuccess: (value: unknown) => Effect.Effect<State.State<unknown>, never, ResultStore | R>
+  readonly onFailure: (cause: Cause.Cause<unknown>) => Effect.Effect<State.State<unknown>, never, ResultStore | R>
+}
+
+const handlersFor = <R>(options: RunOptions<R> | undefined): Handlers<R> => {
+  const returnValueOptions = returnOptions(options)
+  return {
+    onSuccess: (value: unknown) => finish(Aggregate.returnValueToState(value, returnValueOptions), options),
+    onFailure: (cause: Cause.Cause<unknown>) => finish(fromCause(cause, options), options)
+  }
+}
+
+/** The handlers of a run without options, made once rather than per run. */
+const defaultHandlers: Handlers<never> = handlersFor(undefined)
+
+// An engine-chosen span's call-site stack trace would always point into the
+// engine that calls `run`, and capturing it costs more than a trivial run.
 const spanOptions = { captureStackTrace: false } as const
 
 /**
  * Runs a user's effect and always succeeds with its final state (see
  * {@link fromExit} for the Exit → State decision). Nothing the effect does —
  * failing with any value, dying, throwing inside a sync callback, interrupting
- * itself, timing out — makes `run` fail or hang. It runs in a span named
- * `Failure.run`, so the states it builds carry that span's `traceparent`;
- * states the user's effect returns are kept as they are.
+ * itself, timing out — makes `run` fail or hang. States it builds carry the
+ * `traceparent` of the caller's current span (`null` when there is none), as
+ * Prefect's `_traced` stamps whatever span is active; `run` opens no span of
+ * its own unless given `span: "name"`, and then its states carry that span's
+ * traceparent. States the user's effect returns are kept as they are.
  *
  * Interruption: only the user's effect is interruptible; the conversion is
  * not. When the fiber running `run` is interrupted from outside, the user's
@@ -761,11 +787,9 @@ const spanOptions = { captureStackTrace: false } as const
 export const run = <A, E, R, R2 = never>(
   effect: Effect.Effect<A, E, R>,
   options?: RunOptions<R2>
-): Effect.Effect<State.State<unknown>, never, R | R2 | ResultStore> =>
-  Effect.withSpan(
-    Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(Effect.exit(restore(effect)), (exit) => finish(exit, options))
-    ),
-    "Failure.run",
-    spanOptions
-  )
+): Effect.Effect<State.State<unknown>, never, R | R2 | ResultStore> => {
+  const handlers: Handlers<R2> = options === undefined ? defaultHandlers : handlersFor(options)
+  const program = Effect.uninterruptibleMask((restore) => Effect.matchCauseEffect(restore(effect), handlers))
+  const span = options?.span
+  return span === undefined ? program : Effect.withSpan(program, span, spanOptions)
+}

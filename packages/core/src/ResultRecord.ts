@@ -24,9 +24,11 @@ import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Result from "effect/Result"
+import * as FastJson from "./internal/fastJson.ts"
 import { formatEpochMillis, parseEpochMillis } from "./internal/isoDate.ts"
 import { reprString } from "./internal/pyrepr.ts"
 import * as PyJson from "./internal/pythonJson.ts"
+import * as RecordText from "./internal/recordText.ts"
 import { SerializationError } from "./RunError.ts"
 import * as Serializer from "./Serializer.ts"
 
@@ -358,32 +360,34 @@ const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
 const compactJson = (value: unknown, what: string): Effect.Effect<Uint8Array, SerializationError> =>
   Effect.try({
     try: () => utf8Encoder.encode(PyJson.dumps(value, { python: false, prefect: false })),
-    catch: (cause) =>
-      new SerializationError({
-        message: `Failed to write ${what}: ${cause instanceof Error ? cause.message : String(cause)}`,
-        cause
-      })
+    catch: (cause) => RecordText.writeError(what, cause)
   })
 
-const parseJson = (bytes: Uint8Array, what: string): Effect.Effect<unknown, SerializationError> =>
-  Effect.flatMap(
-    Effect.try({
-      try: () => utf8Decoder.decode(bytes),
-      catch: (cause) => new SerializationError({ message: `${what} is not valid UTF-8`, cause })
-    }),
-    (text) =>
-      Effect.try({
-        try: () => PyJson.parse(text),
-        catch: (cause) =>
-          new SerializationError({
-            message: `${what} is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
-            cause
-          })
-      })
-  )
+/** Python's `json.loads` of `bytes` (no object hook), or the error naming `what`. */
+const parseJsonSync = (bytes: Uint8Array, what: string): { readonly value: unknown } | SerializationError => {
+  let text: string
+  try {
+    text = utf8Decoder.decode(bytes)
+  } catch (cause) {
+    return new SerializationError({ message: `${what} is not valid UTF-8`, cause })
+  }
+  const fast = FastJson.parse(text, false)
+  if (fast !== FastJson.NotFast) return { value: fast }
+  try {
+    return { value: PyJson.parse(text) }
+  } catch (cause) {
+    return new SerializationError({
+      message: `${what} is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
+      cause
+    })
+  }
+}
 
-const extraInfo =
-  "You can try a different serializer (e.g. result_serializer=\"json\") or disabling persistence (persist_result=False) for this flow or task."
+const parseJson = (bytes: Uint8Array, what: string): Effect.Effect<unknown, SerializationError> =>
+  Effect.suspend(() => {
+    const parsed = parseJsonSync(bytes, what)
+    return parsed instanceof SerializationError ? Effect.fail(parsed) : Effect.succeed(parsed.value)
+  })
 
 /**
  * The result's bytes, `metadata.serializer.dumps(result)`. A failure is
@@ -399,16 +403,7 @@ const extraInfo =
  * @since 0.1.0
  */
 export const serializeResult = <A>(self: ResultRecord<A>): Effect.Effect<Uint8Array, SerializationError> =>
-  Effect.mapError(
-    self.metadata.serializer.dumps(self.result),
-    (cause) =>
-      new SerializationError({
-        message: `Failed to serialize object of type ${reprString(PyJson.typeName(self.result))} with serializer ${
-          reprString(self.metadata.serializer.type)
-        }. ${extraInfo}`,
-        cause
-      })
-  )
+  Effect.mapError(self.metadata.serializer.dumps(self.result), (cause) => RecordText.serializeResultError(self, cause))
 
 /**
  * The metadata's bytes (Prefect's `dump_bytes`): compact JSON in Prefect's key
@@ -433,14 +428,23 @@ export const serializeMetadata = (metadata: ResultRecordMetadata): Effect.Effect
  * @since 0.1.0
  */
 export const serialize = <A>(self: ResultRecord<A>): Effect.Effect<Uint8Array, SerializationError> =>
-  Effect.flatMap(serializeResult(self), (bytes) =>
-    Effect.flatMap(
-      Effect.try({
-        try: () => utf8Decoder.decode(bytes),
-        catch: (cause) => new SerializationError({ message: "Serialized result is not valid UTF-8", cause })
-      }),
-      (text) => compactJson({ metadata: metadataToJson(self.metadata), result: text }, "result record")
-    ))
+  Effect.suspend(() => {
+    const text = RecordText.serialize(self)
+    if (text === undefined) {
+      // A serializer without a text form: its bytes, decoded.
+      return Effect.flatMap(serializeResult(self), (bytes) =>
+        Effect.try({
+          try: () => utf8Decoder.decode(bytes),
+          catch: (cause) => new SerializationError({ message: "Serialized result is not valid UTF-8", cause })
+        }).pipe(Effect.flatMap((text) =>
+          Effect.try({
+            try: () => utf8Encoder.encode(RecordText.envelope(self.metadata, text)),
+            catch: (cause) => RecordText.writeError("result record", cause)
+          })
+        )))
+    }
+    return typeof text === "string" ? Effect.succeed(utf8Encoder.encode(text)) : Effect.fail(text)
+  })
 
 /**
  * Reads metadata bytes (Prefect's `load_bytes`), see {@link metadataFromJson}.
@@ -524,13 +528,19 @@ export const deserialize = (
           onSuccess: (result) =>
             make({ metadata: makeMetadata({ storageKey: null, serializer: backupSerializer }), result })
         }),
-    onSuccess: ([metadata, result]) =>
-      typeof result === "string"
-        ? Effect.map(
+    onSuccess: ([metadata, result]) => {
+      if (typeof result !== "string") return Effect.succeed(make({ metadata, result }))
+      const loaded = RecordText.loads(metadata.serializer, result)
+      if (loaded === undefined) {
+        return Effect.map(
           metadata.serializer.loads(utf8Encoder.encode(result)),
           (value) => make({ metadata, result: value })
         )
-        : Effect.succeed(make({ metadata, result }))
+      }
+      return loaded instanceof SerializationError
+        ? Effect.fail(loaded)
+        : Effect.succeed(make({ metadata, result: loaded.value }))
+    }
   })
 
 /**

@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import type * as DateTime from "effect/DateTime"
@@ -19,6 +20,7 @@ import * as Option from "effect/Option"
 import * as KeyValueStore from "effect/persistence/KeyValueStore"
 import * as Random from "effect/Random"
 import * as Lru from "./internal/lru.ts"
+import * as RecordText from "./internal/recordText.ts"
 import { v4HexFromBytes } from "./internal/uuid.ts"
 import * as ResultRecord from "./ResultRecord.ts"
 import { ConfigurationError, InvalidState, MissingResult, SerializationError, StorageError } from "./RunError.ts"
@@ -226,6 +228,8 @@ const noLockManagerMessage =
   "Result store is not configured with a lock manager. Please set a lock manager when creating the result store to enable locking."
 
 type ReadRecord = Effect.Effect<ResultRecord.ResultRecord<unknown>, MissingResult | SerializationError | StorageError>
+
+const utf8Encoder = new TextEncoder()
 
 const noLockManager = Effect.fail(new ConfigurationError({ message: noLockManagerMessage }))
 
@@ -537,14 +541,19 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
     ): Effect.Effect<ResultRecord.ResultRecord<A>, SerializationError | StorageError> => {
       const expiration = record.metadata.expiration
       if (metadataStore === undefined) {
-        return Effect.flatMap(
-          ResultRecord.serialize(record),
-          (bytes) =>
-            Effect.map(
-              put(storageKey, bytes, expiration),
-              () => remember(storageKey, ResultRecord.markPersisted(record))
-            )
-        )
+        return Effect.suspend(() => {
+          // The envelope as text when the serializer has a text form: written as a string, whose UTF-8
+          // bytes are the envelope's (an envelope starts with `{`, so no store mistakes it for base64).
+          const text = RecordText.serialize(record)
+          const written = text === undefined
+            ? Effect.flatMap(ResultRecord.serialize(record), (bytes) => put(storageKey, bytes, expiration))
+            : typeof text !== "string"
+            ? Effect.fail(text)
+            : expiration !== null && setWithExpiration !== undefined
+            ? setWithExpiration(storageKey, utf8Encoder.encode(text), expiration)
+            : Effect.mapError(store.set(storageKey, text), storageError("write", storageKey))
+          return Effect.map(written, () => remember(storageKey, ResultRecord.markPersisted(record)))
+        })
       }
       const metadataKey = baseKey(storageKey)
       return Effect.flatMap(
@@ -592,20 +601,30 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
       const key = writeOptions?.key
       // Hot path: a given key, no key mapping and no locks need no intermediate effects.
       if (key !== undefined && key !== "" && resolveKey === undefined && lockManager === undefined) {
-        return Effect.suspend(() =>
-          Effect.asVoid(writeRecord(
-            ResultRecord.make({
-              metadata: ResultRecord.makeMetadata({
-                storageKey: key,
-                serializer,
-                expiration: writeOptions?.expiration ?? null,
-                storageBlockId
-              }),
-              result: value
-            }),
-            key
-          ))
-        )
+        return Effect.suspend(() => {
+          const expiration = writeOptions?.expiration ?? null
+          // Built persisted: it is only cached once the write succeeded, and never returned.
+          const record = ResultRecord.make({
+            metadata: ResultRecord.makeMetadata({ storageKey: key, serializer, expiration, storageBlockId }),
+            result: value,
+            persisted: true
+          })
+          if (metadataStore === undefined && (expiration === null || setWithExpiration === undefined)) {
+            const text = RecordText.serialize(record)
+            if (text instanceof SerializationError) return Effect.fail(text)
+            if (text !== undefined) {
+              // One storage step, one continuation: the common write of a full envelope.
+              return Effect.matchCauseEffect(store.set(key, text), {
+                onFailure: (cause) => Effect.failCause(Cause.map(cause, storageError("write", key))),
+                onSuccess: () => {
+                  remember(key, record)
+                  return Effect.void
+                }
+              })
+            }
+          }
+          return Effect.asVoid(writeRecord(record, key))
+        })
       }
       return Effect.flatMap(
         createResultRecord(value, writeOptions),

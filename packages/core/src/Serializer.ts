@@ -20,8 +20,10 @@ import * as Inspectable from "effect/Inspectable"
 import * as Predicate from "effect/Predicate"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import * as PyJson from "./internal/pythonJson.ts"
+import * as FastJson from "./internal/fastJson.ts"
 import { reprString } from "./internal/pyrepr.ts"
+import * as PyJson from "./internal/pythonJson.ts"
+import { textCodecs } from "./internal/textCodec.ts"
 import { SerializationError } from "./RunError.ts"
 
 /**
@@ -141,39 +143,54 @@ const notAvailable = (what: string, operation: "serialization" | "deserializatio
     message: `${what} is not available in this environment, so ${operation} cannot be performed.`
   })
 
+/** Python's `json.dumps` text of `value`: the fast path for plain JSON values, else the exact encoder. Throws. */
+const pythonDumpsText = (value: unknown, prefect: boolean): string =>
+  FastJson.dumpsPython(value) ?? PyJson.dumps(value, { python: true, prefect })
+
+/** Python's `json.loads` of `text` (with Prefect's object decoder when `prefect`): fast path, else exact. Throws. */
+const pythonLoadsText = (text: string, prefect: boolean): unknown => {
+  const fast = FastJson.parse(text, prefect)
+  return fast !== FastJson.NotFast ? fast : PyJson.parse(text, prefect ? PyJson.prefectObjectHook : undefined)
+}
+
 const pythonDumps = (value: unknown, prefect: boolean): Effect.Effect<Uint8Array, SerializationError> =>
   Effect.try({
-    try: () => utf8Encoder.encode(PyJson.dumps(value, { python: true, prefect })),
+    try: () => utf8Encoder.encode(pythonDumpsText(value, prefect)),
     catch: (cause) => new SerializationError({ message: messageOf(cause), cause })
   })
 
-const pythonLoads = (
-  bytes: Uint8Array,
-  hook: ((o: Record<string, unknown>) => unknown) | undefined
-): Effect.Effect<unknown, SerializationError> =>
+const pythonLoads = (bytes: Uint8Array, prefect: boolean): Effect.Effect<unknown, SerializationError> =>
   Effect.flatMap(decodeUtf8(bytes, "JSON text"), (text) =>
     Effect.try({
-      try: () => PyJson.parse(text, hook),
+      try: () => pythonLoadsText(text, prefect),
       catch: (cause) => new SerializationError({ message: messageOf(cause), cause })
     }))
+
+/** `TextDecoder` strips a leading UTF-8 BOM; the text forms do the same so they match the byte forms. */
+const stripBom = (text: string): string => text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 
 const makeJson = (fields: { readonly [k: string]: unknown }): Serializer => {
   const encoder = fields["object_encoder"]
   const decoder = fields["object_decoder"]
   const dumpsKwargs = Object.keys(fields["dumps_kwargs"] as object)
+  const dumpsPrefect = dumpsKwargs.length > 0 ? undefined : encoder === defaultEncoder ? true : encoder === null
+    ? false
+    : undefined
+  const loadsPrefect = decoder === defaultDecoder ? true : decoder === null ? false : undefined
   const dumps: Serializer["dumps"] = dumpsKwargs.length > 0
     ? () => Effect.fail(notAvailable(`Serializer 'json' with dumps_kwargs ${dumpsKwargs.join(", ")}`, "serialization"))
-    : encoder === defaultEncoder
-    ? (value) => pythonDumps(value, true)
-    : encoder === null
-    ? (value) => pythonDumps(value, false)
+    : dumpsPrefect !== undefined
+    ? (value) => pythonDumps(value, dumpsPrefect)
     : () => Effect.fail(notAvailable(`Object encoder ${reprString(String(encoder))}`, "serialization"))
-  const loads: Serializer["loads"] = decoder === defaultDecoder
-    ? (bytes) => pythonLoads(bytes, PyJson.prefectObjectHook)
-    : decoder === null
-    ? (bytes) => pythonLoads(bytes, undefined)
+  const loads: Serializer["loads"] = loadsPrefect !== undefined
+    ? (bytes) => pythonLoads(bytes, loadsPrefect)
     : () => Effect.fail(notAvailable(`Object decoder ${reprString(String(decoder))}`, "deserialization"))
-  return make("json", fields, dumps, loads)
+  const self = make("json", fields, dumps, loads)
+  textCodecs.set(self, {
+    dumps: dumpsPrefect === undefined ? undefined : (value) => pythonDumpsText(value, dumpsPrefect),
+    loads: loadsPrefect === undefined ? undefined : (text) => pythonLoadsText(stripBom(text), loadsPrefect)
+  })
+  return self
 }
 
 /**
@@ -416,7 +433,38 @@ const field = <A>(
 const isString = (u: unknown): boolean => typeof u === "string"
 const isStringOrNull = (u: unknown): boolean => u === null || typeof u === "string"
 
+const isEmptyPlainObject = (u: unknown): boolean =>
+  typeof u === "object" && u !== null && Object.getPrototypeOf(u) === Object.prototype && Object.keys(u).length === 0
+
+/** Whether `o` (whose `type` is `"json"`) decodes to a serializer equal to `json`: every key known, every value the default. */
+const isDefaultJson = (o: { readonly [k: string]: unknown }): boolean => {
+  for (const k of Object.keys(o)) {
+    const v = o[k]
+    switch (k) {
+      case "type":
+      case "jsonlib":
+        if (v !== "json") return false
+        break
+      case "object_encoder":
+        if (v !== defaultEncoder) return false
+        break
+      case "object_decoder":
+        if (v !== defaultDecoder) return false
+        break
+      case "dumps_kwargs":
+      case "loads_kwargs":
+        if (!isEmptyPlainObject(v)) return false
+        break
+      default:
+        return false
+    }
+  }
+  return true
+}
+
 const decodeJsonType = (o: { readonly [k: string]: unknown }): Decoded => {
+  // The common case (Prefect's defaults, as `json` writes them) needs no validation and no new serializer.
+  if (isDefaultJson(o)) return Result.succeed(json)
   const bad = checkKeys(
     o,
     ["type", "jsonlib", "object_encoder", "object_decoder", "dumps_kwargs", "loads_kwargs"],

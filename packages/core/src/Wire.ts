@@ -128,13 +128,21 @@ const invalid = (message: string) => new SchemaIssue.InvalidValue({ message })
 
 const anyUuid = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i
 
+// 1 for the lowercase hex digits `0-9a-f`, 0 for every other code unit below 128
+const lowerHex = new Uint8Array(128)
+for (let c = 48; c <= 57; c++) lowerHex[c] = 1
+for (let c = 97; c <= 102; c++) lowerHex[c] = 1
+
 const isLowerHyphenatedUuid = (s: string): boolean => {
-  for (let i = 0; i < 36; i++) {
-    const c = s.charCodeAt(i)
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (c !== 45) return false
-    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false
+  if (s.charCodeAt(8) !== 45 || s.charCodeAt(13) !== 45 || s.charCodeAt(18) !== 45 || s.charCodeAt(23) !== 45) {
+    return false
   }
+  // a code unit of 128 or more reads `undefined`, which is not 1
+  for (let i = 0; i < 8; i++) if (lowerHex[s.charCodeAt(i)] !== 1) return false
+  for (let i = 9; i < 13; i++) if (lowerHex[s.charCodeAt(i)] !== 1) return false
+  for (let i = 14; i < 18; i++) if (lowerHex[s.charCodeAt(i)] !== 1) return false
+  for (let i = 19; i < 23; i++) if (lowerHex[s.charCodeAt(i)] !== 1) return false
+  for (let i = 24; i < 36; i++) if (lowerHex[s.charCodeAt(i)] !== 1) return false
   return true
 }
 
@@ -1026,6 +1034,55 @@ export const decodeStateResponse = (u: unknown): Effect.Effect<State.State<unkno
     )
     : fastResult(u, fast)
 }
+
+/**
+ * Decodes a list of states from the API (the body of Prefect's
+ * `GET /flow_run_states/?flow_run_id=...`, or any array of
+ * {@link StateResponse} documents) into runstate states, in order. The result
+ * and the error are those of `Effect.forEach(docs, decodeStateResponse)` —
+ * the first document that does not fit fails the whole list with its
+ * `WireError` — but the loop runs without per-document Effect overhead, and
+ * `Clock` is read once.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Wire } from "@runstate/core"
+ *
+ * const states = Wire.decodeStateResponses([
+ *   { id: "0190c6a5-0a11-7c3d-8e2f-3a4b5c6d7e8f", type: "RUNNING", timestamp: "2024-01-01T12:00:00Z" },
+ *   { id: "0190c6a5-0a11-7c3d-8e2f-3a4b5c6d7e90", type: "COMPLETED", timestamp: "2024-01-01T12:00:03Z" }
+ * ])
+ * ```
+ *
+ * @category decoding
+ * @since 0.1.0
+ */
+export const decodeStateResponses = (
+  docs: ReadonlyArray<unknown>
+): Effect.Effect<Array<State.State<unknown>>, WireError> =>
+  Clock.clockWith((clock) => {
+    const n = docs.length
+    const out: Array<State.State<unknown>> = new Array(n)
+    const resume = (i: number) => (state: State.State<unknown>) => {
+      out[i] = state
+      return loop(i + 1)
+    }
+    const loop = (start: number): Effect.Effect<Array<State.State<unknown>>, WireError> => {
+      for (let i = start; i < n; i++) {
+        const u = docs[i]
+        const fast = fastStateResponse(u, clock) as
+          | State.State<unknown>
+          | Effect.Effect<State.State<unknown>, WireError>
+          | Bail
+        if (fast === bail) return Effect.flatMap(decodeStateResponseSchema(u), resume(i))
+        if (State.isState(fast)) out[i] = fast
+        else return Effect.flatMap(fast, resume(i))
+      }
+      return Effect.succeed(out)
+    }
+    return loop(0)
+  })
 
 /**
  * Encodes a state in the server's shape (see {@link StateResponse}).

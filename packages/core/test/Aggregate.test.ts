@@ -386,10 +386,21 @@ describe("returnValueToState — E: plain data", () => {
       }
     }).pipe(Effect.provide(ResultStore.layerMemory)))
 
-  it.effect("the Completed state carries the current span's traceparent", () =>
+  it.effect("the Completed state carries the caller's current span's traceparent, or null", () =>
     Effect.gen(function*() {
-      const inSpan = yield* Aggregate.returnValueToState(1).pipe(Effect.withSpan("task"))
-      assert.match(inSpan.stateDetails.traceparent ?? "", /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)
+      const { span, state } = yield* Effect.gen(function*() {
+        const span = yield* Effect.currentSpan
+        const state = yield* Aggregate.returnValueToState(1)
+        return { span, state }
+      }).pipe(Effect.withSpan("task"))
+      assert.match(state.stateDetails.traceparent ?? "", /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)
+      assert.isTrue(state.stateDetails.traceparent?.startsWith(`00-${span.traceId}-${span.spanId}-`))
+      const record = Aggregate.returnValueToState(state.data).pipe(Effect.withSpan("task"))
+      const passedThrough = yield* record
+      assert.strictEqual(passedThrough.data, state.data)
+      assert.match(passedThrough.stateDetails.traceparent ?? "", /^00-/)
+      assert.isNull((yield* Aggregate.returnValueToState(1)).stateDetails.traceparent)
+      assert.isNull((yield* Aggregate.returnValueToState(state.data)).stateDetails.traceparent)
     }).pipe(Effect.provide(ResultStore.layerMemory)))
 
   it.effect("persists when writeResult, readable at its key", () =>

@@ -575,21 +575,56 @@ describe("run", () => {
       assert.strictEqual(aggregate.message, "9/10 states failed.")
     }).pipe(Effect.provide(layer)))
 
-  it.effect("stamps the traceparent of its Failure.run span", () =>
+  it.effect("stamps the traceparent of the caller's span, or null without one", () =>
     Effect.gen(function*() {
+      const inTask = Effect.gen(function*() {
+        const span = yield* Effect.currentSpan
+        const prefix = `00-${span.traceId}-${span.spanId}-`
+        const states = [
+          yield* Failure.run(Effect.fail(new Error("x"))),
+          yield* Failure.run(Effect.succeed("ok")),
+          yield* Failure.run(Effect.interrupt)
+        ]
+        return { prefix, states }
+      }).pipe(Effect.withSpan("task"))
+      const { prefix, states } = yield* inTask
+      assert.deepStrictEqual(states.map((s) => s.type), ["FAILED", "COMPLETED", "CRASHED"])
+      for (const state of states) {
+        assert.match(state.stateDetails.traceparent ?? "", traceparentPattern)
+        assert.isTrue(state.stateDetails.traceparent?.startsWith(prefix), state.type)
+      }
+      // No active span: no traceparent (run opens no span of its own).
+      for (const effect of [Effect.fail(new Error("x")), Effect.succeed("ok"), Effect.interrupt]) {
+        const state = yield* Failure.run(effect)
+        assert.isNull(state.stateDetails.traceparent, state.type)
+      }
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("opens a span of its own when given `span`", () =>
+    Effect.gen(function*() {
+      let name = ""
       let spanId = ""
       let traceId = ""
-      const state = yield* Failure.run(Effect.gen(function*() {
-        const span = yield* Effect.currentSpan
-        spanId = span.spanId
-        traceId = span.traceId
-        return yield* Effect.fail(new Error("x"))
-      }))
+      const state = yield* Failure.run(
+        Effect.gen(function*() {
+          const span = yield* Effect.currentSpan
+          name = span.name
+          spanId = span.spanId
+          traceId = span.traceId
+          return 1
+        }),
+        { span: "engine.task" }
+      )
+      assert.strictEqual(name, "engine.task")
       assert.isTrue(state.stateDetails.traceparent?.startsWith(`00-${traceId}-${spanId}-`))
-      const completed = yield* Failure.run(Effect.succeed("ok"))
-      assert.match(completed.stateDetails.traceparent ?? "", traceparentPattern)
-      const crashed = yield* Failure.run(Effect.interrupt)
-      assert.match(crashed.stateDetails.traceparent ?? "", traceparentPattern)
+      const parentTrace = yield* Effect.gen(function*() {
+        const parent = yield* Effect.currentSpan
+        const child = yield* Failure.run(Effect.die(new Error("bug")), { span: "engine.task" })
+        return { parent, child }
+      }).pipe(Effect.withSpan("flow"))
+      const traceparent = parentTrace.child.stateDetails.traceparent ?? ""
+      assert.isTrue(traceparent.startsWith(`00-${parentTrace.parent.traceId}-`), "same trace as the caller")
+      assert.isFalse(traceparent.includes(parentTrace.parent.spanId), "the run's own span")
     }).pipe(Effect.provide(layer)))
 
   it.effect("writeResult persists the failure's record", () =>

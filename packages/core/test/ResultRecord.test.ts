@@ -2,6 +2,7 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Equal, Hash, Option } from "effect"
 import * as fc from "fast-check"
 import { ResultRecord, RunError, Serializer } from "@runstate/core"
+import * as PyJson from "../src/internal/pythonJson.ts"
 
 const seed = process.env.FC_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FC_SEED)
 console.log(`ResultRecord.test.ts fast-check seed: ${seed} (replay with FC_SEED=${seed})`)
@@ -465,4 +466,75 @@ describe("ResultRecord laws (fast-check)", () => {
       params
     )
   })
+})
+
+describe("ResultRecord.serialize fast path (fast-check)", () => {
+  // The envelope as the exact compact encoder writes it from `metadataToJson` and the result's bytes.
+  const reference = (record: ResultRecord.ResultRecord<unknown>) =>
+    Effect.map(
+      ResultRecord.serializeResult(record),
+      (resultBytes) =>
+        PyJson.dumps(
+          { metadata: ResultRecord.metadataToJson(record.metadata), result: dec.decode(resultBytes) },
+          { python: false, prefect: false }
+        )
+    )
+  const anyString = fc.string({ unit: "binary" })
+  const metadata = fc.record({
+    storageKey: fc.oneof(fc.constant(null), anyString),
+    serializer: fc.constantFrom(
+      Serializer.json,
+      Serializer.compressedJson(),
+      Serializer.unknown({ type: "custom", "é": ["\ud800", 1.5, null] })
+    ),
+    expiration: fc.oneof(
+      fc.constant(null),
+      fc.integer({ min: 0, max: 4102444800000 }).map((ms) => DateTime.makeUnsafe(ms))
+    ),
+    prefectVersion: fc.oneof(fc.constant("3.8.4"), anyString),
+    storageBlockId: fc.oneof(fc.constant(null), fc.uuid())
+  }).map((m) => ResultRecord.makeMetadata(m))
+  const result = fc.oneof(fc.jsonValue(), anyString, fc.constant(new Set([1, "a"])), fc.double())
+
+  it.effect("writes the exact encoder's envelope byte for byte, whatever the metadata sequence", () =>
+    Effect.promise(() =>
+      fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(metadata, result), { minLength: 1, maxLength: 4 }), async (pairs) => {
+          for (const [m, r] of pairs) {
+            const record = ResultRecord.make({ metadata: m, result: r })
+            const expected = await Effect.runPromise(Effect.exit(reference(record)))
+            const actual = await Effect.runPromise(Effect.exit(ResultRecord.serialize(record)))
+            if (expected._tag === "Success") {
+              expect(actual._tag).toBe("Success")
+              if (actual._tag === "Success") expect(dec.decode(actual.value)).toBe(expected.value)
+            } else {
+              expect(actual._tag).toBe("Failure")
+            }
+          }
+        }),
+        { ...params, numRuns: 300 }
+      )
+    ))
+
+  it.effect("reads back what it writes (deserialize fast path)", () =>
+    Effect.promise(() =>
+      fc.assert(
+        fc.asyncProperty(fc.jsonValue(), anyString, async (r, key) => {
+          const record = ResultRecord.make({
+            metadata: ResultRecord.makeMetadata({ storageKey: key, serializer: Serializer.json }),
+            result: r
+          })
+          const written = await Effect.runPromise(ResultRecord.serialize(record))
+          const read = await Effect.runPromise(ResultRecord.deserialize(written, Serializer.json))
+          const exact = PyJson.parse(
+            (PyJson.parse(dec.decode(written)) as { readonly result: string }).result,
+            PyJson.prefectObjectHook
+          )
+          expect(read.result).toStrictEqual(exact)
+          expect(read.metadata.storageKey).toBe(ResultRecord.metadataToJson(record.metadata)["storage_key"])
+          expect(Equal.equals(read.metadata.serializer, Serializer.json)).toBe(true)
+        }),
+        { ...params, numRuns: 300 }
+      )
+    ))
 })

@@ -2,6 +2,9 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Data, DateTime, Effect, Equal, Exit, Hash, Schema } from "effect"
 import * as fc from "fast-check"
 import { RunError, Serializer } from "@runstate/core"
+import * as FastJson from "../src/internal/fastJson.ts"
+import * as PyJson from "../src/internal/pythonJson.ts"
+import { textCodecs } from "../src/internal/textCodec.ts"
 
 const seed = process.env.FC_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FC_SEED)
 console.log(`Serializer.test.ts fast-check seed: ${seed} (replay with FC_SEED=${seed})`)
@@ -594,4 +597,165 @@ describe("Serializer.json laws (fast-check)", () => {
       params
     )
   })
+})
+
+describe("Serializer.json fast paths agree with the exact implementations (fast-check)", () => {
+  const exact = (v: unknown, prefect: boolean): string | undefined => {
+    try {
+      return PyJson.dumps(v, { python: true, prefect })
+    } catch {
+      return undefined
+    }
+  }
+  const exactParse = (text: string, hooked: boolean): { readonly value: unknown } | undefined => {
+    try {
+      return { value: PyJson.parse(text, hooked ? PyJson.prefectObjectHook : undefined) }
+    } catch {
+      return undefined
+    }
+  }
+  // Every code unit, including lone surrogates, and numbers at the edges of Python's float repr.
+  const anyString = fc.string({ unit: "binary" })
+  const number = fc.oneof(
+    fc.double(),
+    fc.integer(),
+    fc.constantFrom(
+      -0,
+      0,
+      1e-4,
+      9.999999999999999e-5,
+      1e16,
+      2 ** 53,
+      2 ** 53 - 1,
+      -(2 ** 53),
+      1e21,
+      0.1,
+      NaN,
+      -Infinity
+    ),
+    fc.double({ min: 1e-5, max: 1e-3 }),
+    fc.double({ min: 1e15, max: 1e17 })
+  )
+  const leaf = fc.oneof(anyString, number, fc.boolean(), fc.constant(null), fc.constant(undefined), fc.bigInt())
+  const value = fc.letrec((tie) => ({
+    node: fc.oneof({ depthSize: "small" }, leaf, tie("array"), tie("object"), tie("special")),
+    array: fc.array(tie("node"), { maxLength: 5 }),
+    object: fc.dictionary(
+      fc.oneof(anyString, fc.constantFrom("__class__", "__exc_type__", "data", "__proto__")),
+      tie("node"),
+      {
+        maxKeys: 5
+      }
+    ),
+    special: fc.oneof(
+      fc.constant(new Set([1])),
+      fc.constant(new Date(0)),
+      fc.constant(new Error("e")),
+      fc.constant({ toJSON: () => "x" }),
+      fc.constant(new Map([["a", 1]])),
+      fc.constant(Object.create(null) as unknown),
+      fc.constant(() => 1)
+    )
+  })).node
+
+  it("dumps: the fast path writes the exact encoder's text byte for byte, or defers to it", () => {
+    fc.assert(
+      fc.property(value, (v) => {
+        const fast = FastJson.dumpsPython(v)
+        if (fast === undefined) return true
+        return fast === exact(v, true) && fast === exact(v, false)
+      }),
+      { ...params, numRuns: 2000 }
+    )
+  })
+
+  it("dumps: plain JSON values always take the fast path", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => FastJson.dumpsPython(v) === exact(v, true)),
+      { ...params, numRuns: 1000 }
+    )
+  })
+
+  it("dumps: a cycle or deep nesting defers to the exact encoder", () => {
+    const cyclic: Record<string, unknown> = {}
+    cyclic["self"] = cyclic
+    expect(FastJson.dumpsPython(cyclic)).toBeUndefined()
+    let deep: unknown = 1
+    for (let i = 0; i < 1000; i++) deep = [deep]
+    expect(FastJson.dumpsPython(deep)).toBeUndefined()
+  })
+
+  it("string escaping: asciiString and unicodeString match their per-code-unit references on every code unit", () => {
+    for (let c = 0; c < 0x10000; c++) {
+      const s = String.fromCharCode(c)
+      for (const t of [s, `a${s}"`, s + s]) {
+        if (PyJson.asciiString(t) !== PyJson.asciiStringSlow(t)) expect.fail(`asciiString ${c.toString(16)}`)
+        if (PyJson.unicodeString(t) !== PyJson.unicodeStringSlow(t)) expect.fail(`unicodeString ${c.toString(16)}`)
+      }
+    }
+    fc.assert(
+      fc.property(
+        anyString,
+        (s) =>
+          PyJson.asciiString(s) === PyJson.asciiStringSlow(s) && PyJson.unicodeString(s) === PyJson.unicodeStringSlow(s)
+      ),
+      { ...params, numRuns: 2000 }
+    )
+  })
+
+  // Texts the exact encoder writes (NaN, big integers, -0.0, __class__ objects, ...), and arbitrary texts.
+  const text = fc.oneof(
+    value.map((v) => exact(v, true) ?? "null"),
+    fc.jsonValue().map((v) => JSON.stringify(v)),
+    fc.constantFrom(
+      "-0",
+      "-0.0",
+      "[-0]",
+      "9007199254740993",
+      "1e400",
+      "{\"__proto__\": 1}",
+      " \t\n1 ",
+      "[1,]",
+      "\"\\ud800\""
+    ),
+    fc.string()
+  )
+
+  it("parse: the fast path builds the exact parser's value (hooked or not), or defers to it", () => {
+    fc.assert(
+      fc.property(text, fc.boolean(), (t, hooked) => {
+        const fast = FastJson.parse(t, hooked)
+        if (fast === FastJson.NotFast) return true
+        const reference = exactParse(t, hooked)
+        expect(reference).toBeDefined()
+        expect(fast).toStrictEqual(reference!.value)
+        return true
+      }),
+      { ...params, numRuns: 3000 }
+    )
+  })
+
+  it("parse: defers on -0, big integers, NaN / Infinity and Prefect's class objects", () => {
+    for (const t of ["-0", "[9007199254740993]", "NaN", "[1e400]", "{\"__class__\": \"builtins.set\", \"data\": []}"]) {
+      expect(FastJson.parse(t, true)).toBe(FastJson.NotFast)
+    }
+    expect(FastJson.parse("{\"__class__\": 1}", false)).toStrictEqual({ __class__: 1 })
+    expect(Object.hasOwn(FastJson.parse("{\"__proto__\": 1}", false) as object, "__proto__")).toBe(true)
+  })
+
+  it.effect("loads: the text form reads what the byte form reads, BOM included", () =>
+    Effect.gen(function*() {
+      const codec = textCodecs.get(Serializer.json)!
+      for (const t of ["\ufeff[1, 2]", "{\"a\": NaN}", "{\"__class__\": \"builtins.set\", \"data\": [1]}", "[1"]) {
+        const viaBytes = yield* Effect.exit(Serializer.json.loads(bytes(t)))
+        let viaText: Exit.Exit<unknown, string>
+        try {
+          viaText = Exit.succeed(codec.loads!(t))
+        } catch (e) {
+          viaText = Exit.fail((e as Error).message)
+        }
+        if (Exit.isSuccess(viaBytes)) expect(viaText).toStrictEqual(Exit.succeed(viaBytes.value))
+        else expect(Exit.isFailure(viaText)).toBe(true)
+      }
+    }))
 })

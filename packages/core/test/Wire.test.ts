@@ -507,6 +507,30 @@ describe("StateResponse", () => {
       )
       yield* expectWireError(Wire.decodeStateResponse({ ...base, state_details: null }), ["state_details"])
     }))
+
+  it.effect("decodeStateResponses: a list in order, metadata and defaults included; the first bad one fails", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(Date.UTC(2031, 0, 1))
+      assert.deepStrictEqual(yield* Wire.decodeStateResponses([]), [])
+      const metadata = { storage_key: "k", serializer: { type: "json" }, prefect_version: "3.8.4" }
+      const states = yield* Wire.decodeStateResponses([
+        base,
+        { ...base, type: "COMPLETED", data: metadata },
+        { type: "SCHEDULED" },
+        { ...base, id: base.id.toUpperCase(), data: { type: "unpersisted" } }
+      ])
+      assert.deepStrictEqual(states.map((s) => s.type), ["RUNNING", "COMPLETED", "SCHEDULED", "RUNNING"])
+      assert.isTrue(ResultRecord.isResultRecordMetadata(states[1]!.data))
+      assert.strictEqual(millis(states[2]!.stateDetails.scheduledTime), Date.UTC(2031, 0, 1))
+      assert.strictEqual(states[2]!.timestamp.epochMilliseconds, Date.UTC(2031, 0, 1))
+      assert.strictEqual(states[3]!.id, base.id)
+      assert.strictEqual(states[3]!.data, null)
+      yield* expectWireError(
+        Wire.decodeStateResponses([base, { ...base, data: { storage_key: 42 } }, { ...base, type: "DONE" }]),
+        ["data"]
+      )
+      yield* expectWireError(Wire.decodeStateResponses([base, { ...base, type: "DONE" }]), ["type"])
+    }))
 })
 
 describe("OrchestrationResult", () => {

@@ -402,6 +402,45 @@ describe("Wire fuzz", () => {
       { seed, numRuns: 500 }
     )
   })
+
+  it("decodeStateResponses = Effect.forEach(docs, decodeStateResponse), and each state = the schema's", () => {
+    const element = fc.oneof(
+      { weight: 6, arbitrary: stateDoc },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(stateDoc, typedMutation).map(([doc, [path, value]]) => setAt(doc, path, value))
+      },
+      { weight: 1, arbitrary: fc.jsonValue() }
+    )
+    fc.assert(
+      fc.property(fc.array(element, { maxLength: 12 }), (docs) => {
+        const batch = run("decodeStateResponses", (u) => Wire.decodeStateResponses(u as Array<unknown>), docs)
+        const each = run(
+          "forEach decodeStateResponse",
+          (u) => Effect.forEach(u as Array<unknown>, Wire.decodeStateResponse),
+          docs
+        )
+        if (batch._tag !== each._tag) assert.fail(`batch and forEach disagree on ${describeInput(docs)}`)
+        if (Exit.isSuccess(batch) && Exit.isSuccess(each)) {
+          // a document without an id gets a fresh one on each decode
+          const encode = (s: any, i: number) => {
+            const json: any = Effect.runSync(Wire.encodeStateResponse(s))
+            const doc = docs[i]
+            if (!(typeof doc === "object" && doc !== null && "id" in doc)) delete json.id
+            return json
+          }
+          assert.strictEqual(batch.value.length, docs.length)
+          assert.deepStrictEqual(batch.value.map(encode), each.value.map(encode))
+          for (const doc of docs) assertAgree(doc)
+        }
+        if (Exit.isFailure(batch) && Exit.isFailure(each)) {
+          const message = (exit: typeof batch) => (exit.cause.reasons[0] as any).error.message
+          assert.strictEqual(message(batch), message(each))
+        }
+      }),
+      { seed, numRuns: 300 }
+    )
+  })
 })
 
 describe("Wire hostile inputs", () => {

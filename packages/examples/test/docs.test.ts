@@ -1,26 +1,37 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, type Scope } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { join, relative, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
+import { postgresServer, redisServer } from "../../node/test/servers.ts"
 
 /**
- * The docs cannot rot: every ```ts block of a docs page is preceded by
- * `<!-- example: src/docs/NAME.ts -->` and equals that file of
- * packages/examples (which `pnpm check` type-checks), and every example file
- * is used by a page and exports `program`, an Effect that this test runs and
- * that must succeed (and, where `expected` below says so, with that value).
+ * The docs cannot rot: every ```ts block of a docs page (and of the root
+ * README.md) is preceded by `<!-- example: src/docs/NAME.ts -->` and equals
+ * that file of packages/examples (which `pnpm check` type-checks), and every
+ * example file is used by a page and exports `program`, an Effect that this
+ * test runs and that must succeed with the value `expected` below records.
+ * An example that needs a server (listed in `servers`) exports `run(url)`
+ * instead: the test starts a real server and runs `run` with its URL.
  */
 const root = resolve(import.meta.dirname, "../../..")
 const examples = resolve(import.meta.dirname, "..")
 const docsDir = join(root, "docs")
 
-/** Pages written by other issues whose blocks are not yet extracted into examples (checked once they use markers). */
-const pendingPages = new Set(["storage.md", "aggregation-laws.md"])
+/** Examples that run against a real server: the server this test starts for them, as its URL. */
+const servers: Record<string, Effect.Effect<string, never, Scope.Scope>> = {
+  "src/docs/storage-3.ts": Effect.map(redisServer, (server) => server.url),
+  "src/docs/storage-4.ts": Effect.map(postgresServer, (server) => server.url)
+}
 
 /** What each example's program must produce (compared as JSON: what the comments in the examples promise). */
 const expected: Record<string, unknown> = {
   "src/docs/aggregation-1.ts": ["FAILED 2/3 states failed.", "CANCELLED 1/2 states cancelled."],
+  "src/docs/aggregation-laws-1.ts": {
+    aggregate: { type: "CANCELLED", message: "1/4 states cancelled." },
+    counts: "total=4, not_final=1, 'COMPLETED'=1, 'FAILED'=1, 'RUNNING'=1, 'CANCELLED'=1",
+    final: { type: "CANCELLED", message: "1/4 states cancelled.", data: true }
+  },
   "src/docs/aggregation-2.ts": {
     "counts": "total=4, not_final=2, 'FAILED'=1, 'RUNNING'=2, 'CRASHED'=1",
     "plain": "COMPLETED",
@@ -74,13 +85,19 @@ const expected: Record<string, unknown> = {
     "proposal": "RUNNING"
   },
   "src/docs/prefect-interop-2.ts": "The results are in...",
+  "src/docs/readme-1.ts": "Failed('1/3 states failed.')",
   "src/docs/results-1.ts": 42,
   "src/docs/results-2.ts": { "error": "Error: disk full", "same": true },
   "src/docs/results-3.ts": { "a": true, "b": false, "c": false },
   "src/docs/states-1.ts": ["Completed()", "AwaitingRetry(type=SCHEDULED)", "Late('behind', type=SCHEDULED)"],
   "src/docs/states-2.ts": ["FAILED", "FAILED", "CRASHED"],
   "src/docs/states-3.ts": { "scheduled": true, "final": false, "crashedIsFinal": true, "pausedIsFinal": false },
-  "src/docs/states-4.ts": "CRASHED: Execution was cancelled by the runtime environment."
+  "src/docs/states-4.ts": "CRASHED: Execution was cancelled by the runtime environment.",
+  "src/docs/storage-1.ts": { rows: 42 },
+  "src/docs/storage-2.ts": { result: { rows: 42 }, file: true },
+  "src/docs/storage-3.ts": { rows: 42 },
+  "src/docs/storage-4.ts": { rows: 42 },
+  "src/docs/storage-5.ts": { errors: ["StorageError", "StorageError", "StorageError"], result: { rows: 42 } }
 }
 
 const pages = (dir: string): Array<string> =>
@@ -110,7 +127,7 @@ const blocks = (page: string): Array<Block> => {
     let end = i + 1
     while (end < lines.length && lines[end] !== "```") end++
     found.push({
-      page: relative(docsDir, page),
+      page: relative(root, page),
       line: i + 1,
       example: marker?.[1],
       code: lines.slice(i + 1, end).join("\n")
@@ -120,8 +137,7 @@ const blocks = (page: string): Array<Block> => {
   return found
 }
 
-const all = pages(docsDir).flatMap(blocks)
-const checked = all.filter((b) => !pendingPages.has(b.page) || b.example !== undefined)
+const checked = [...pages(docsDir), join(root, "README.md")].flatMap(blocks)
 const exampleFiles = readdirSync(join(examples, "src", "docs")).filter((f) => f.endsWith(".ts")).map((f) =>
   `src/docs/${f}`
 )
@@ -162,10 +178,16 @@ describe("docs", () => {
       Effect.gen(function*() {
         const module = yield* Effect.promise(() => import(pathToFileURL(join(examples, file)).href))
         if (file.endsWith("/program.ts") && !("program" in module)) return
-        assert.isTrue(Effect.isEffect(module.program), `${file} exports no program`)
-        const result = yield* Effect.timeout(module.program as Effect.Effect<unknown, unknown>, "10 seconds")
+        let program: unknown = module.program
+        const server = servers[file]
+        if (server !== undefined) {
+          assert.isFunction(module.run, `${file} exports no run(url)`)
+          program = module.run(yield* server)
+        }
+        assert.isTrue(Effect.isEffect(program), `${file} exports no program`)
+        const result = yield* Effect.timeout(program as Effect.Effect<unknown, unknown>, "10 seconds")
         assert.isTrue(file in expected, `${file}: add its expected result to docs.test.ts`)
         assert.deepStrictEqual(JSON.parse(JSON.stringify(result)), expected[file])
-      }))
+      }).pipe(Effect.scoped))
   }
 })

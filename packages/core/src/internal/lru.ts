@@ -1,7 +1,10 @@
 /**
- * A small least-recently-used cache over a `Map` (whose iteration order is
- * insertion order: a hit re-inserts the entry, so the first key is always the
- * least recently used). Not an Effect program: callers wrap it in `Effect.sync`.
+ * A small least-recently-used cache: a `Map` from key to entry plus a doubly
+ * linked list of the entries from least to most recently used, so every
+ * operation is O(1) — evicting never scans (iterating a `Map` that has seen
+ * many deletions walks over their holes), and a full cache reuses the evicted
+ * entry for the new one. Not an Effect program: callers wrap it in
+ * `Effect.sync`.
  *
  * @internal
  */
@@ -20,29 +23,89 @@ export interface Lru<K, V> {
   readonly keys: () => Array<K>
 }
 
+interface Entry<K, V> {
+  key: K
+  value: V
+  prev: Entry<K, V> | undefined
+  next: Entry<K, V> | undefined
+}
+
 /** A new, empty LRU cache holding at most `capacity` entries (`capacity` ≥ 1). */
 export const make = <K, V>(capacity: number): Lru<K, V> => {
-  const map = new Map<K, V>()
+  const map = new Map<K, Entry<K, V>>()
+  /** Least recently used. */
+  let head: Entry<K, V> | undefined
+  /** Most recently used. */
+  let tail: Entry<K, V> | undefined
+
+  const unlink = (entry: Entry<K, V>): void => {
+    if (entry.prev === undefined) head = entry.next
+    else entry.prev.next = entry.next
+    if (entry.next === undefined) tail = entry.prev
+    else entry.next.prev = entry.prev
+    entry.prev = undefined
+    entry.next = undefined
+  }
+
+  const append = (entry: Entry<K, V>): void => {
+    entry.prev = tail
+    entry.next = undefined
+    if (tail === undefined) head = entry
+    else tail.next = entry
+    tail = entry
+  }
+
   return {
     capacity,
     size: () => map.size,
     get: (key) => {
-      const value = map.get(key)
-      if (value === undefined) return undefined
-      map.delete(key)
-      map.set(key, value)
-      return value
+      const entry = map.get(key)
+      if (entry === undefined || entry.value === undefined) return undefined
+      if (entry !== tail) {
+        unlink(entry)
+        append(entry)
+      }
+      return entry.value
     },
     set: (key, value) => {
-      if (map.has(key)) map.delete(key)
-      else if (map.size >= capacity) {
-        const oldest = map.keys().next()
-        if (oldest.done !== true) map.delete(oldest.value)
+      const existing = map.get(key)
+      if (existing !== undefined) {
+        existing.value = value
+        if (existing !== tail) {
+          unlink(existing)
+          append(existing)
+        }
+        return
       }
-      map.set(key, value)
+      let entry: Entry<K, V>
+      if (map.size >= capacity && head !== undefined) {
+        // Reuse the least recently used entry for the new one.
+        entry = head
+        unlink(entry)
+        map.delete(entry.key)
+        entry.key = key
+        entry.value = value
+      } else {
+        entry = { key, value, prev: undefined, next: undefined }
+      }
+      append(entry)
+      map.set(key, entry)
     },
-    delete: (key) => map.delete(key),
-    clear: () => map.clear(),
-    keys: () => Array.from(map.keys())
+    delete: (key) => {
+      const entry = map.get(key)
+      if (entry === undefined) return false
+      unlink(entry)
+      return map.delete(key)
+    },
+    clear: () => {
+      map.clear()
+      head = undefined
+      tail = undefined
+    },
+    keys: () => {
+      const keys: Array<K> = []
+      for (let entry = head; entry !== undefined; entry = entry.next) keys.push(entry.key)
+      return keys
+    }
   }
 }

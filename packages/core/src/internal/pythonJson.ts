@@ -84,10 +84,21 @@ const hex4 = (c: number): string => {
 }
 
 const plainAscii = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+const nonAscii = /[\x7f-\uffff]/
+const nonAsciiAll = /[\x7f-\uffff]/g
+const hexOf = (c: string): string => hex4(c.charCodeAt(0))
 
 /** Python's `json.dumps` string form with `ensure_ascii=True`. */
 export const asciiString = (s: string): string => {
   if (plainAscii.test(s)) return "\"" + s + "\""
+  // `JSON.stringify` escapes exactly `"`, `\`, control characters (`\n`, ..., else `\u00XX`) and lone
+  // surrogates (`\udXXX`), all in lowercase hex as below; what remains beyond ASCII is escaped per code unit.
+  const json = JSON.stringify(s)
+  return nonAscii.test(json) ? json.replace(nonAsciiAll, hexOf) : json
+}
+
+/** `asciiString`, one code unit at a time (the reference `asciiString` is tested against). */
+export const asciiStringSlow = (s: string): string => {
   let out = "\""
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
@@ -113,6 +124,12 @@ const plainUnicode = /^[\x20\x21\x23-\x5b\x5d-\ud7ff\ue000-\uffff]*$/
  */
 export const unicodeString = (s: string): string => {
   if (plainUnicode.test(s)) return "\"" + s + "\""
+  // `JSON.stringify` escapes exactly these characters, in the same forms (see `asciiString`).
+  return JSON.stringify(s)
+}
+
+/** `unicodeString`, one code unit at a time (the reference `unicodeString` is tested against). */
+export const unicodeStringSlow = (s: string): string => {
   let out = "\""
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
