@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import { pipeArguments, type Pipeable } from "effect/Pipeable"
 import * as Predicate from "effect/Predicate"
 import * as State from "./State.ts"
-import type * as StateType from "./StateType.ts"
+import * as StateType from "./StateType.ts"
 
 /**
  * @category type ids
@@ -85,17 +85,8 @@ const CRASHED = 6
 const PAUSED = 7
 const CANCELLING = 8
 
-const typeOfSlot: ReadonlyArray<StateType.StateType> = [
-  "SCHEDULED",
-  "PENDING",
-  "RUNNING",
-  "COMPLETED",
-  "FAILED",
-  "CANCELLED",
-  "CRASHED",
-  "PAUSED",
-  "CANCELLING"
-]
+// Slots follow Prefect's declared order, so a slot indexes `StateType.all`.
+const typeOfSlot: ReadonlyArray<StateType.StateType> = StateType.all
 
 /** The counter slot of a state type (a switch on interned strings: pointer comparisons). */
 const slotOf = (type: StateType.StateType): number => {
