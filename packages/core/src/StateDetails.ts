@@ -119,6 +119,8 @@ export const empty: StateDetails = Object.freeze({
  */
 export const make = (input?: Input | StateDetails): StateDetails => {
   if (input === undefined || input === empty) return empty
+  // Details built here are frozen and complete: reuse them as they are.
+  if (built.has(input)) return input as StateDetails
   let out: Record<string, unknown> | undefined
   for (let i = 0; i < fields.length; i++) {
     const key = fields[i]
@@ -127,8 +129,13 @@ export const make = (input?: Input | StateDetails): StateDetails => {
     out ??= { ...empty }
     out[key] = value
   }
-  return out === undefined ? empty : Object.freeze(out) as unknown as StateDetails
+  if (out === undefined) return empty
+  Object.freeze(out)
+  built.add(out)
+  return out as unknown as StateDetails
 }
+
+const built = new WeakSet<object>()
 
 /**
  * Returns details with some fields replaced (a new value; the input is not touched).

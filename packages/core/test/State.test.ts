@@ -453,3 +453,14 @@ describe("withTraceparent", () => {
       assert.strictEqual(state.stateDetails.traceparent, null)
     }))
 })
+
+describe("StateDetails reuse", () => {
+  it("make returns details it built before as they are, and copies anything else", () => {
+    const details = StateDetails.make({ cacheKey: "k" })
+    assert.strictEqual(StateDetails.make(details), details)
+    assert.strictEqual(State.Completed({ stateDetails: details }).stateDetails, details)
+    const spread = { ...details }
+    assert.notStrictEqual(StateDetails.make(spread), spread)
+    assert.isTrue(Equal.equals(StateDetails.make(spread), details))
+  })
+})
