@@ -1,25 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Layer, Logger, Option } from "effect"
-import { Aggregate, ResultRecord, ResultStore, RunError, State, StateDetails, StateType } from "@runstate/core"
-
-const captureLogs = () => {
-  const messages: Array<string> = []
-  const logger = Logger.make((options) => {
-    const m = options.message
-    messages.push(`${options.logLevel}: ${Array.isArray(m) ? m.join(" ") : String(m)}`)
-  })
-  return { messages, layer: Logger.layer([logger]) }
-}
-
-/** The memory store whose writes always fail. */
-const failingStore = Layer.effect(
-  ResultStore.ResultStore,
-  Effect.map(Effect.service(ResultStore.ResultStore), (store) =>
-    ResultStore.ResultStore.of({
-      ...store,
-      persistResultRecord: () => Effect.fail(new RunError.StorageError({ message: "disk full", key: "k" }))
-    }))
-).pipe(Layer.provide(ResultStore.layerMemory))
+import { DateTime, Effect, Layer, Option } from "effect"
+import { Aggregate, ResultRecord, ResultStore, State, StateDetails, StateType } from "@runstate/core"
+import { aggregateExamples, captureLogs, failingStore } from "./support.ts"
 
 const warning =
   "Warn: Encountered an error while persisting result: disk full Execution will continue, but the result has not been persisted"
@@ -170,31 +152,7 @@ describe("returnValueToState — A: a state built by hand", () => {
 })
 
 describe("returnValueToState — B: aggregates", () => {
-  const cases: ReadonlyArray<[string, () => Array<State.State<unknown>>, StateType.StateType, string]> = [
-    [
-      "[Completed, Failed, Failed]",
-      () => [State.Completed(), State.Failed(), State.Failed()],
-      "FAILED",
-      "2/3 states failed."
-    ],
-    [
-      "[Completed, Running, Pending]",
-      () => [State.Completed(), State.Running(), State.Pending()],
-      "FAILED",
-      "2/3 states are not final."
-    ],
-    ["[Completed, Cancelled]", () => [State.Completed(), State.Cancelled()], "CANCELLED", "1/2 states cancelled."],
-    ["[Completed, Paused]", () => [State.Completed(), State.Paused()], "PAUSED", "1/2 states paused."],
-    ["[Cancelled, Failed]", () => [State.Cancelled(), State.Failed()], "CANCELLED", "1/2 states cancelled."],
-    ["[Paused, Failed]", () => [State.Paused(), State.Failed()], "PAUSED", "1/2 states paused."],
-    ["[Completed, Completed]", () => [State.Completed(), State.Completed()], "COMPLETED", "All states completed."],
-    [
-      "[Completed, Failed, Running, Cancelled]",
-      () => [State.Completed(), State.Failed(), State.Running(), State.Cancelled()],
-      "CANCELLED",
-      "1/4 states cancelled."
-    ]
-  ]
+  const cases = aggregateExamples
   for (const [name, make, type, message] of cases) {
     it.effect(`${name} → ${type} "${message}", a plain state holding a record of the list`, () =>
       Effect.gen(function*() {

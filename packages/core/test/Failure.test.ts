@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Data, DateTime, Effect, Exit, Fiber, Layer, Logger, Schema } from "effect"
+import { Cause, Data, DateTime, Effect, Exit, Fiber, Layer, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { HttpClientError, HttpClientRequest } from "effect/http"
 import * as fc from "fast-check"
@@ -8,6 +8,7 @@ import { Failure, RunError, State } from "@runstate/core"
 import * as Aggregate from "@runstate/core/Aggregate"
 import * as ResultRecord from "@runstate/core/ResultRecord"
 import * as ResultStore from "@runstate/core/ResultStore"
+import { captureLogs, failingStore } from "./support.ts"
 
 const seed = process.env.FC_SEED === undefined ? Date.now() : Number(process.env.FC_SEED)
 console.log(`Failure.test.ts fast-check seed: ${seed} (replay with FC_SEED=${seed})`)
@@ -59,24 +60,6 @@ const closedPort = () =>
       server.close(() => resolve(port))
     })
   })
-
-const captureLogs = () => {
-  const messages: Array<string> = []
-  const logger = Logger.make((options) => {
-    const m = options.message
-    messages.push(`${options.logLevel}: ${Array.isArray(m) ? m.join(" ") : String(m)}`)
-  })
-  return { messages, layer: Logger.layer([logger]) }
-}
-
-/** The memory store whose writes always fail. */
-const failingStore = Layer.effect(
-  ResultStore.ResultStore,
-  Effect.map(Effect.service(ResultStore.ResultStore), (store) => ({
-    ...store,
-    persistResultRecord: () => Effect.fail(new RunError.StorageError({ message: "disk full" }))
-  }))
-).pipe(Layer.provide(ResultStore.layerMemory))
 
 describe("formatException", () => {
   it("formats errors as `${name}: ${message}`", () => {

@@ -3,6 +3,7 @@ import { Option } from "effect"
 import * as fc from "fast-check"
 import { State, StateGroup, StateType } from "@runstate/core"
 import * as Arb from "./arbitraries.ts"
+import { aggregateExamples } from "./support.ts"
 
 beforeAll(() => {
   console.log(`StateGroup.test.ts fast-check seed: ${Arb.seed} (replay with FC_SEED=${Arb.seed})`)
@@ -192,39 +193,7 @@ describe("StateGroup text forms", () => {
 })
 
 describe("StateGroup.aggregate", () => {
-  const cases: ReadonlyArray<[string, () => Array<State.State<unknown>>, StateType.StateType, string]> = [
-    ["[Completed, Completed]", () => [State.Completed(), State.Completed()], "COMPLETED", "All states completed."],
-    [
-      "[Completed, Failed, Failed]",
-      () => [State.Completed(), State.Failed(), State.Failed()],
-      "FAILED",
-      "2/3 states failed."
-    ],
-    [
-      "[Completed, Running, Pending]",
-      () => [State.Completed(), State.Running(), State.Pending()],
-      "FAILED",
-      "2/3 states are not final."
-    ],
-    ["[Completed, Cancelled]", () => [State.Completed(), State.Cancelled()], "CANCELLED", "1/2 states cancelled."],
-    ["[Completed, Paused]", () => [State.Completed(), State.Paused()], "PAUSED", "1/2 states paused."],
-    ["[Cancelled, Failed]", () => [State.Cancelled(), State.Failed()], "CANCELLED", "1/2 states cancelled."],
-    ["[Paused, Failed]", () => [State.Paused(), State.Failed()], "PAUSED", "1/2 states paused."],
-    ["[Paused, Cancelled]", () => [State.Paused(), State.Cancelled()], "CANCELLED", "1/2 states cancelled."],
-    [
-      "[Crashed, Failed, Running]",
-      () => [State.Crashed(), State.Failed(), State.Running()],
-      "FAILED",
-      "2/3 states failed."
-    ],
-    ["[Cancelling]", () => [State.Cancelling()], "FAILED", "1/1 states are not final."],
-    [
-      "[Completed, Failed, Running, Cancelled]",
-      () => [State.Completed(), State.Failed(), State.Running(), State.Cancelled()],
-      "CANCELLED",
-      "1/4 states cancelled."
-    ]
-  ]
+  const cases = aggregateExamples
   for (const [name, make, type, message] of cases) {
     it(`${name} → ${type} "${message}"`, () => {
       assert.deepStrictEqual(StateGroup.aggregate(StateGroup.make(make())), { type, message })
