@@ -275,7 +275,9 @@ const readExpiration = (u: unknown): Result.Result<DateTime.Utc | null, string> 
   }
   if (typeof u === "number" && Number.isFinite(u)) {
     // pydantic reads numbers as Unix time: seconds, or milliseconds beyond 2e10.
-    return Result.succeed(DateTime.makeUnsafe(Math.floor(Math.abs(u) > 2e10 ? u : u * 1000)))
+    const ms = Math.floor(Math.abs(u) > 2e10 ? u : u * 1000)
+    // outside JS's date range (±8.64e15 ms) it is not a datetime: a typed failure, not a throw
+    if (Math.abs(ms) <= 8.64e15) return Result.succeed(DateTime.makeUnsafe(ms))
   }
   return Result.fail(`expiration: expected a datetime, got ${describe(u)}`)
 }

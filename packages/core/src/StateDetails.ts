@@ -121,21 +121,41 @@ export const make = (input?: Input | StateDetails): StateDetails => {
   if (input === undefined || input === empty) return empty
   // Details built here are frozen and complete: reuse them as they are.
   if (built.has(input)) return input as StateDetails
-  let out: Record<string, unknown> | undefined
-  for (let i = 0; i < fields.length; i++) {
-    const key = fields[i]
-    const value = (input as Record<string, unknown>)[key]
-    if (value === undefined || value === empty[key]) continue
-    out ??= { ...empty }
-    out[key] = value
+  // One fixed-shape literal (fast to allocate, one hidden class for all details).
+  const out: StateDetails = {
+    flowRunId: input.flowRunId ?? null,
+    taskRunId: input.taskRunId ?? null,
+    childFlowRunId: input.childFlowRunId ?? null,
+    scheduledTime: input.scheduledTime ?? null,
+    cacheKey: input.cacheKey ?? null,
+    cacheExpiration: input.cacheExpiration ?? null,
+    deferred: input.deferred ?? null,
+    untrackableResult: input.untrackableResult ?? false,
+    pauseTimeout: input.pauseTimeout ?? null,
+    pauseReschedule: input.pauseReschedule ?? false,
+    pauseKey: input.pauseKey ?? null,
+    runInputKeyset: input.runInputKeyset ?? null,
+    refreshCache: input.refreshCache ?? null,
+    retriable: input.retriable ?? null,
+    transitionId: input.transitionId ?? null,
+    taskParametersId: input.taskParametersId ?? null,
+    traceparent: input.traceparent ?? null,
+    deploymentConcurrencyLeaseId: input.deploymentConcurrencyLeaseId ?? null
   }
-  if (out === undefined) return empty
+  if (isDefault(out)) return empty
   Object.freeze(out)
   built.add(out)
-  return out as unknown as StateDetails
+  return out
 }
 
 const built = new WeakSet<object>()
+
+const isDefault = (d: StateDetails): boolean =>
+  d.flowRunId === null && d.taskRunId === null && d.childFlowRunId === null && d.scheduledTime === null &&
+  d.cacheKey === null && d.cacheExpiration === null && d.deferred === null && d.untrackableResult === false &&
+  d.pauseTimeout === null && d.pauseReschedule === false && d.pauseKey === null && d.runInputKeyset === null &&
+  d.refreshCache === null && d.retriable === null && d.transitionId === null && d.taskParametersId === null &&
+  d.traceparent === null && d.deploymentConcurrencyLeaseId === null
 
 /**
  * Returns details with some fields replaced (a new value; the input is not touched).

@@ -538,3 +538,14 @@ describe("ResultRecord.serialize fast path (fast-check)", () => {
       )
     ))
 })
+
+describe("metadataFromJson: datetimes out of range", () => {
+  it.effect("a numeric expiration beyond JS's date range is a typed SerializationError, not a throw", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        ResultRecord.metadataFromJson({ storage_key: "k", expiration: -8640000000000001, serializer: { type: "json" } })
+      )
+      assert.strictEqual(error._tag, "SerializationError")
+      assert.include(error.message, "expiration")
+    }))
+})
