@@ -128,7 +128,14 @@ const redisBench: Benchmark = {
         ])
       )
       await runtime.runPromise(roundTrip(store, cold))
-      const client = createClient({ url: server.url })
+      // The client settings `layerRedisClient` gives the subject, so both sides pay the same per command
+      // (node-redis 6 arms a 5 s command timeout — an `AbortSignal.timeout` — by default anyway).
+      const client = createClient({
+        url: server.url,
+        disableOfflineQueue: true,
+        commandOptions: { timeout: 5_000 },
+        socket: { connectTimeout: 5_000 }
+      })
       await client.connect()
       const bytes = await Promise.all(Array.from({ length: N }, (_, i) => client.get(`bench:${keyAt(i)}`)))
       const baseline = async () => {

@@ -445,9 +445,18 @@ export type RedisClientOptions = NonNullable<Parameters<typeof NodeRedis.layer>[
  * `NodeRedis.layer` (the `redis` client) with defaults that fail fast while
  * the server is unreachable instead of hanging: `disableOfflineQueue: true`
  * (commands issued while reconnecting fail at once), a 5 s command timeout
- * (`commandOptions.timeout`) and a 5 s connect timeout. The client keeps
- * reconnecting in the background (node-redis backoff, at most ~2 s apart), so
- * commands succeed again once the server is back. Any option given wins.
+ * (`commandOptions.timeout`, node-redis 6's own default, kept explicit) and a
+ * 5 s connect timeout. The client keeps reconnecting in the background
+ * (node-redis backoff, at most ~2 s apart), so commands succeed again once the
+ * server is back. Any option given wins.
+ *
+ * The command timeout arms an `AbortSignal.timeout` per command (a few
+ * percent of CPU under load). `commandOptions: { timeout: 0 }` turns it off:
+ * a stopped or restarted server still fails commands at once (commands in
+ * flight are rejected when the socket closes, new ones by
+ * `disableOfflineQueue`), but a server that accepts commands and never
+ * answers then hangs them — bound them per store with `layerRedis`'s
+ * `timeout` instead, or keep the default.
  *
  * @example
  * ```ts

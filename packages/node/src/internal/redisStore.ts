@@ -70,6 +70,14 @@ export const bounded = <A, E>(
     orElse: () => Effect.fail(onTimeout())
   })
 
+const storeError = (method: string, key: string | undefined, message: string, cause: unknown) =>
+  new KeyValueStore.KeyValueStoreError({
+    method,
+    message,
+    ...(key === undefined ? {} : { key }),
+    ...(cause === undefined ? {} : { cause })
+  })
+
 /** The store: every key lives at `prefix + key`. */
 export const makeStore = (redis: Redis.Redis["Service"], options: StoreOptions) => {
   const { prefix, timeout } = options
@@ -78,17 +86,15 @@ export const makeStore = (redis: Redis.Redis["Service"], options: StoreOptions) 
     key: string | undefined,
     effect: Effect.Effect<A, Redis.RedisError>
   ): Effect.Effect<A, KeyValueStore.KeyValueStoreError> => {
-    const fail = (message: string, cause?: unknown) =>
-      new KeyValueStore.KeyValueStoreError({
-        method,
-        message,
-        ...(key === undefined ? {} : { key }),
-        ...(cause === undefined ? {} : { cause })
-      })
-    return bounded(
-      Effect.mapError(effect, (cause) => fail(`Redis ${method} failed: ${describe(cause)}`, cause)),
+    // Per command: one `mapError` (and the timeout when configured); the errors are built only on failure.
+    const failed = Effect.mapError(
+      effect,
+      (cause) => storeError(method, key, `Redis ${method} failed: ${describe(cause)}`, cause)
+    )
+    return timeout === undefined ? failed : bounded(
+      failed,
       timeout,
-      () => fail(`Redis ${method} timed out after ${Duration.format(timeout!)}`)
+      () => storeError(method, key, `Redis ${method} timed out after ${Duration.format(timeout)}`, undefined)
     )
   }
 
