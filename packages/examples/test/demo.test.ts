@@ -80,7 +80,7 @@ describe("demo pipeline", () => {
     }))
 
   it("parses --store values", () => {
-    assert.deepStrictEqual(parseStore(undefined, "/work"), { _tag: "FileSystem", directory: "/work/.runstate" })
+    assert.deepStrictEqual(parseStore(undefined, "/srv/app"), { _tag: "FileSystem", directory: "/srv/app/.runstate" })
     assert.deepStrictEqual(parseStore("redis://127.0.0.1:6379"), { _tag: "Redis", url: "redis://127.0.0.1:6379" })
     assert.deepStrictEqual(parseStore("postgres://u@h:5432/db"), { _tag: "Postgres", url: "postgres://u@h:5432/db" })
     assert.deepStrictEqual(parseStore("memory"), { _tag: "Memory" })
