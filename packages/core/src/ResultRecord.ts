@@ -254,14 +254,7 @@ export const metadataToJson = (metadata: ResultRecordMetadata): { readonly [k: s
 const defaultSerializer = (): Serializer.Serializer =>
   Serializer.unknown({ type: "pickle", picklelib: "cloudpickle", picklelib_version: null })
 
-const describe = (u: unknown): string => {
-  if (typeof u === "string") return reprString(u)
-  try {
-    return PyJson.dumps(u, { python: true, prefect: false })
-  } catch {
-    return PyJson.typeName(u)
-  }
-}
+const describe = PyJson.describe
 
 const isObject = (u: unknown): u is { readonly [k: string]: unknown } =>
   typeof u === "object" && u !== null && !Array.isArray(u)

@@ -398,14 +398,7 @@ type Decoded = Result.Result<Serializer, string>
 const isPlainRecord = (u: unknown): u is { readonly [k: string]: unknown } =>
   typeof u === "object" && u !== null && !Array.isArray(u) && !isSerializer(u)
 
-const describe = (u: unknown): string => {
-  if (typeof u === "string") return reprString(u)
-  try {
-    return PyJson.dumps(u, { python: true, prefect: false })
-  } catch {
-    return PyJson.typeName(u)
-  }
-}
+const describe = PyJson.describe
 
 const checkKeys = (
   o: { readonly [k: string]: unknown },

@@ -763,3 +763,13 @@ export const prefectObjectHook = (o: Record<string, unknown>): unknown => {
   if (hasOwn.call(o, "__exc_type__")) return decodeException(o)
   return o
 }
+
+/** A value as error messages show it: a string in Python's repr, else its Python JSON text, else its type name. */
+export const describe = (u: unknown): string => {
+  if (typeof u === "string") return reprString(u)
+  try {
+    return dumps(u, { python: true, prefect: false })
+  } catch {
+    return typeName(u)
+  }
+}

@@ -153,6 +153,27 @@ export const inspectFile = (
     const bytes = new Uint8Array(read.success.buffer, read.success.byteOffset, read.success.byteLength)
     const base: Base = { file, size: bytes.byteLength }
     if (bytes.byteLength === 0) return unreadable(base, "empty file")
+    // A record (full envelope or Prefect 3.0's blob) whose metadata fields sit in `fields`.
+    const readRecord = (
+      kind: "record" | "record-3.0",
+      fields: { readonly [k: string]: unknown },
+      storageKey: string | null
+    ): Effect.Effect<Entry> => {
+      const type = serializerType(fields["serializer"])
+      const expiration = stringOrNull(fields["expiration"])
+      const entry = {
+        ...base,
+        kind,
+        storageKey,
+        serializer: type,
+        expiration,
+        expired: expiredAt(expiration, now),
+        prefectVersion: stringOrNull(fields["prefect_version"])
+      }
+      const note = notReadableNote(type)
+      if (note !== undefined) return Effect.succeed({ ...entry, decoded: false, note })
+      return Effect.map(decodeWith(ResultRecord.deserialize(bytes)), (outcome) => withOutcome(entry, outcome))
+    }
     const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes)
     let json: unknown
     try {
@@ -177,38 +198,12 @@ export const inspectFile = (
     // A full envelope: {"metadata": {...}, "result": ...}.
     if (isObject(json) && isObject(json["metadata"]) && "result" in json) {
       const m = json["metadata"]
-      const type = serializerType(m["serializer"])
-      const expiration = stringOrNull(m["expiration"])
-      const entry = {
-        ...base,
-        kind: "record" as const,
-        storageKey: stringOrNull(m["storage_key"]),
-        serializer: type,
-        expiration,
-        expired: expiredAt(expiration, now),
-        prefectVersion: stringOrNull(m["prefect_version"])
-      }
-      const note = notReadableNote(type)
-      if (note !== undefined) return { ...entry, decoded: false, note }
-      return withOutcome(entry, yield* decodeWith(ResultRecord.deserialize(bytes)))
+      return yield* readRecord("record", m, stringOrNull(m["storage_key"]))
     }
 
     // Prefect 3.0's result blob: {"serializer": {...}, "data": "...", "prefect_version": ..., "expiration": ...}.
     if (isObject(json) && isObject(json["serializer"]) && "data" in json) {
-      const type = serializerType(json["serializer"])
-      const expiration = stringOrNull(json["expiration"])
-      const entry = {
-        ...base,
-        kind: "record-3.0" as const,
-        storageKey: null,
-        serializer: type,
-        expiration,
-        expired: expiredAt(expiration, now),
-        prefectVersion: stringOrNull(json["prefect_version"])
-      }
-      const note = notReadableNote(type)
-      if (note !== undefined) return { ...entry, decoded: false, note }
-      return withOutcome(entry, yield* decodeWith(ResultRecord.deserialize(bytes)))
+      return yield* readRecord("record-3.0", json, null)
     }
 
     // Split metadata: {"storage_key": ..., "serializer": {...}, ...} with no result.
