@@ -358,14 +358,17 @@ const compactJson = (value: unknown, what: string): Effect.Effect<Uint8Array, Se
     catch: (cause) => RecordText.writeError(what, cause)
   })
 
-/** Python's `json.loads` of `bytes` (no object hook), or the error naming `what`. */
-const parseJsonSync = (bytes: Uint8Array, what: string): { readonly value: unknown } | SerializationError => {
-  let text: string
+/** `bytes` as UTF-8 text, or `undefined` when they are not valid UTF-8. */
+const utf8Text = (bytes: Uint8Array): string | undefined => {
   try {
-    text = utf8Decoder.decode(bytes)
-  } catch (cause) {
-    return new SerializationError({ message: `${what} is not valid UTF-8`, cause })
+    return utf8Decoder.decode(bytes)
+  } catch {
+    return undefined
   }
+}
+
+/** Python's `json.loads` of `text` (no object hook), or the error naming `what`. */
+const parseJsonText = (text: string, what: string): { readonly value: unknown } | SerializationError => {
   const fast = FastJson.parse(text, false)
   if (fast !== FastJson.NotFast) return { value: fast }
   try {
@@ -376,6 +379,17 @@ const parseJsonSync = (bytes: Uint8Array, what: string): { readonly value: unkno
       cause
     })
   }
+}
+
+/** Python's `json.loads` of `bytes` (no object hook), or the error naming `what`. */
+const parseJsonSync = (bytes: Uint8Array, what: string): { readonly value: unknown } | SerializationError => {
+  let text: string
+  try {
+    text = utf8Decoder.decode(bytes)
+  } catch (cause) {
+    return new SerializationError({ message: `${what} is not valid UTF-8`, cause })
+  }
+  return parseJsonText(text, what)
 }
 
 const parseJson = (bytes: Uint8Array, what: string): Effect.Effect<unknown, SerializationError> =>
@@ -473,14 +487,23 @@ const coerce = (u: unknown): Result.Result<{ readonly metadata: unknown; readonl
   return Result.succeed({ metadata, result: result.value })
 }
 
-const parseRecord = (bytes: Uint8Array): Effect.Effect<readonly [ResultRecordMetadata, unknown], SerializationError> =>
-  Effect.flatMap(parseJson(bytes, "Result record"), (u) => {
-    const coerced = coerce(u)
-    if (Result.isFailure(coerced)) {
-      return Effect.fail(new SerializationError({ message: `Not a result record: ${coerced.failure}` }))
+const parseRecord = (
+  bytes: Uint8Array,
+  text: string | undefined
+): Effect.Effect<readonly [ResultRecordMetadata, unknown], SerializationError> =>
+  Effect.flatMap(
+    Effect.suspend(() => {
+      const parsed = text === undefined ? parseJsonSync(bytes, "Result record") : parseJsonText(text, "Result record")
+      return parsed instanceof SerializationError ? Effect.fail(parsed) : Effect.succeed(parsed.value)
+    }),
+    (u) => {
+      const coerced = coerce(u)
+      if (Result.isFailure(coerced)) {
+        return Effect.fail(new SerializationError({ message: `Not a result record: ${coerced.failure}` }))
+      }
+      return Effect.map(metadataFromJson(coerced.success.metadata), (m) => [m, coerced.success.result] as const)
     }
-    return Effect.map(metadataFromJson(coerced.success.metadata), (m) => [m, coerced.success.result] as const)
-  })
+  )
 
 /**
  * Reads a record from bytes (Prefect's `ResultRecord.deserialize`):
@@ -508,34 +531,57 @@ export const deserialize = (
   bytes: Uint8Array,
   backupSerializer?: Serializer.Serializer
 ): Effect.Effect<ResultRecord<unknown>, SerializationError> =>
-  Effect.matchEffect(parseRecord(bytes), {
-    onFailure: (error) =>
-      backupSerializer === undefined
-        ? Effect.fail(error)
-        : Effect.mapBoth(backupSerializer.loads(bytes), {
-          onFailure: (cause) =>
-            new SerializationError({
-              message: `${error.message}; nor a raw result for serializer ${
-                reprString(backupSerializer.type)
-              }: ${cause.message}`,
-              cause
-            }),
-          onSuccess: (result) =>
-            make({ metadata: makeMetadata({ storageKey: null, serializer: backupSerializer }), result })
-        }),
-    onSuccess: ([metadata, result]) => {
-      if (typeof result !== "string") return Effect.succeed(make({ metadata, result }))
-      const loaded = RecordText.loads(metadata.serializer, result)
-      if (loaded === undefined) {
-        return Effect.map(
-          metadata.serializer.loads(utf8Encoder.encode(result)),
-          (value) => make({ metadata, result: value })
-        )
+  Effect.suspend(() => {
+    const text = utf8Text(bytes)
+    if (text !== undefined) {
+      // An envelope like the last one read in full: only its key and result are new.
+      const known = RecordText.readKnown(text)
+      if (known !== undefined) {
+        return known instanceof SerializationError
+          ? Effect.fail(known)
+          : Effect.succeed(make({ metadata: withStorageKey(known.metadata, known.storageKey), result: known.value }))
       }
-      return loaded instanceof SerializationError
-        ? Effect.fail(loaded)
-        : Effect.succeed(make({ metadata, result: loaded.value }))
     }
+    return Effect.matchEffect(parseRecord(bytes, text), {
+      onFailure: (error) =>
+        backupSerializer === undefined
+          ? Effect.fail(error)
+          : Effect.mapBoth(backupSerializer.loads(bytes), {
+            onFailure: (cause) =>
+              new SerializationError({
+                message: `${error.message}; nor a raw result for serializer ${
+                  reprString(backupSerializer.type)
+                }: ${cause.message}`,
+                cause
+              }),
+            onSuccess: (result) =>
+              make({ metadata: makeMetadata({ storageKey: null, serializer: backupSerializer }), result })
+          }),
+      onSuccess: ([metadata, result]) => {
+        if (typeof result !== "string") return Effect.succeed(make({ metadata, result }))
+        const loaded = RecordText.loads(metadata.serializer, result)
+        if (loaded === undefined) {
+          return Effect.map(
+            metadata.serializer.loads(utf8Encoder.encode(result)),
+            (value) => make({ metadata, result: value })
+          )
+        }
+        if (text !== undefined) RecordText.learn(text, metadata)
+        return loaded instanceof SerializationError
+          ? Effect.fail(loaded)
+          : Effect.succeed(make({ metadata, result: loaded.value }))
+      }
+    })
+  })
+
+/** `metadata` with another storage key. */
+const withStorageKey = (metadata: ResultRecordMetadata, storageKey: string): ResultRecordMetadata =>
+  makeMetadata({
+    storageKey,
+    serializer: metadata.serializer,
+    expiration: metadata.expiration,
+    prefectVersion: metadata.prefectVersion,
+    storageBlockId: metadata.storageBlockId
   })
 
 /**

@@ -218,6 +218,14 @@ export interface MakeOptions {
   readonly setWithExpiration?:
     | ((key: string, value: Uint8Array, expiration: DateTime.Utc) => Effect.Effect<void, StorageError>)
     | undefined
+  /**
+   * Reads a value of `store` as the store holds it: a string when it was
+   * written as text, so a record is read without a UTF-8 round trip (Redis:
+   * the `GET` reply), else its bytes. Default: `store.getUint8Array`.
+   */
+  readonly getStored?:
+    | ((key: string) => Effect.Effect<string | Uint8Array | undefined, KeyValueStore.KeyValueStoreError>)
+    | undefined
 }
 
 // -----------------------------------------------------------------------------
@@ -230,6 +238,41 @@ const noLockManagerMessage =
 type ReadRecord = Effect.Effect<ResultRecord.ResultRecord<unknown>, MissingResult | SerializationError | StorageError>
 
 const utf8Encoder = new TextEncoder()
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
+
+/**
+ * The record in `stored` (text, or its UTF-8 bytes), marked persisted, when it is an envelope like the
+ * last one read in full (`RecordText.readKnown`): read without an Effect step
+ * per stage. `undefined` when they must be read in full.
+ */
+const readKnownRecord = (
+  stored: string | Uint8Array
+): ResultRecord.ResultRecord<unknown> | SerializationError | undefined => {
+  let text: string
+  if (typeof stored === "string") {
+    text = stored
+  } else {
+    try {
+      text = utf8Decoder.decode(stored)
+    } catch {
+      return undefined
+    }
+  }
+  const known = RecordText.readKnown(text)
+  if (known === undefined || known instanceof SerializationError) return known
+  const m = known.metadata
+  return ResultRecord.make({
+    metadata: ResultRecord.makeMetadata({
+      storageKey: known.storageKey,
+      serializer: m.serializer,
+      expiration: m.expiration,
+      prefectVersion: m.prefectVersion,
+      storageBlockId: m.storageBlockId
+    }),
+    result: known.value,
+    persisted: true
+  })
+}
 
 const noLockManager = Effect.fail(new ConfigurationError({ message: noLockManagerMessage }))
 
@@ -482,6 +525,7 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
     const resolveKey = options.resolveKey
     const baseKey = options.baseKey ?? ((key: string) => key)
     const setWithExpiration = options.setWithExpiration
+    const getStored = options.getStored ?? ((key: string) => store.getUint8Array(key))
     const capacity = options.cache === undefined ? 1000 : options.cache === false ? 0 : Math.floor(options.cache)
     const cache = capacity >= 1 ? Lru.make<string, ResultRecord.ResultRecord<unknown>>(capacity) : undefined
 
@@ -642,14 +686,18 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
     const readStorage = (key: string, backup: Serializer.Serializer): ReadRecord => {
       if (metadataStore === undefined) {
         return Effect.flatMap(
-          Effect.mapError(store.getUint8Array(key), storageError("read", key)),
-          (bytes): ReadRecord =>
-            bytes === undefined
-              ? Effect.fail(notFound("Result record", key))
-              : Effect.map(
-                ResultRecord.deserialize(bytes, backup),
+          Effect.mapError(getStored(key), storageError("read", key)),
+          (stored): ReadRecord => {
+            if (stored === undefined) return Effect.fail(notFound("Result record", key))
+            const known = readKnownRecord(stored)
+            if (known === undefined) {
+              return Effect.map(
+                ResultRecord.deserialize(typeof stored === "string" ? utf8Encoder.encode(stored) : stored, backup),
                 (record) => remember(key, ResultRecord.markPersisted(record))
               )
+            }
+            return known instanceof SerializationError ? Effect.fail(known) : Effect.succeed(remember(key, known))
+          }
         )
       }
       const metadataKey = baseKey(key)

@@ -3,6 +3,7 @@ import { DateTime, Effect, Equal, Hash, Option } from "effect"
 import * as fc from "fast-check"
 import { ResultRecord, RunError, Serializer } from "@runstate/core"
 import * as PyJson from "../src/internal/pythonJson.ts"
+import * as RecordText from "../src/internal/recordText.ts"
 
 const seed = process.env.FC_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FC_SEED)
 console.log(`ResultRecord.test.ts fast-check seed: ${seed} (replay with FC_SEED=${seed})`)
@@ -547,5 +548,103 @@ describe("metadataFromJson: datetimes out of range", () => {
       )
       assert.strictEqual(error._tag, "SerializationError")
       assert.include(error.message, "expiration")
+    }))
+})
+
+describe("ResultRecord.deserialize — envelopes like the last one read in full", () => {
+  // Once an envelope with `ResultRecord.serialize`'s layout was read in full, the next ones whose metadata
+  // text is the same are read without parsing it again. That must give exactly what a full read gives.
+  const fullRead = (text: string) =>
+    Effect.runSync(
+      Effect.exit(Effect.suspend(() => {
+        RecordText.forget()
+        return ResultRecord.deserialize(bytes(text))
+      }))
+    )
+  const knownRead = (primer: string, text: string) =>
+    Effect.runSync(Effect.exit(Effect.flatMap(
+      Effect.suspend(() => {
+        RecordText.forget()
+        return Effect.exit(ResultRecord.deserialize(bytes(primer)))
+      }),
+      () => ResultRecord.deserialize(bytes(text))
+    )))
+  const primerFor = (metadata: ResultRecord.ResultRecordMetadata) =>
+    Effect.runSync(Effect.map(
+      ResultRecord.serialize(
+        ResultRecord.make({ metadata: ResultRecord.makeMetadata({ ...metadata, storageKey: "primer" }), result: 1 })
+      ),
+      (b) => dec.decode(b)
+    ))
+
+  it("law: a known envelope reads as a full read does (same metadata text, any key, any JSON value)", () => {
+    const expiration = fc.option(fc.integer({ min: 0, max: 4e12 }).map((ms) => DateTime.makeUnsafe(ms)), { nil: null })
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), fc.jsonValue(), expiration, (key, value, exp) => {
+        const metadata = ResultRecord.makeMetadata({ storageKey: key, serializer: Serializer.json, expiration: exp })
+        const text = Effect.runSync(
+          Effect.map(ResultRecord.serialize(ResultRecord.make({ metadata, result: value })), (b) => dec.decode(b))
+        )
+        const full = fullRead(text)
+        const known = knownRead(primerFor(metadata), text)
+        expect(known._tag).toBe(full._tag)
+        if (full._tag === "Success" && known._tag === "Success") {
+          expect(known.value.result).toStrictEqual(full.value.result)
+          expect(ResultRecord.metadataToJson(known.value.metadata)).toStrictEqual(
+            ResultRecord.metadataToJson(full.value.metadata)
+          )
+          expect(known.value.metadata.serializer).toBe(full.value.metadata.serializer)
+        }
+      }),
+      params
+    )
+  })
+
+  it("law: any text after a known metadata part reads as a full read does (valid or not)", () => {
+    const metadata = ResultRecord.makeMetadata({ storageKey: "k", serializer: Serializer.json })
+    const primer = primerFor(metadata)
+    const head = primer.slice(0, primer.indexOf("\"result\":") + "\"result\":".length).replace("\"primer\"", "\"k\"")
+    const tails = fc.oneof(
+      fc.string(),
+      fc.jsonValue().map((v) => JSON.stringify(v) + "}"),
+      fc.string().map((s) => JSON.stringify(s) + "}"),
+      fc.tuple(fc.string(), fc.string()).map(([a, b]) => `${JSON.stringify(a)},"result":${JSON.stringify(b)}}`),
+      fc.tuple(fc.string(), fc.constantFrom(" ", "}", "\n", "x", "]")).map(([s, t]) => JSON.stringify(s) + "}" + t)
+    )
+    fc.assert(
+      fc.property(tails, (tail) => {
+        const text = head + tail
+        const full = fullRead(text)
+        const known = knownRead(primer, text)
+        expect(known._tag).toBe(full._tag)
+        if (full._tag === "Success" && known._tag === "Success") {
+          expect(known.value.result).toStrictEqual(full.value.result)
+          expect(known.value.metadata.storageKey).toBe(full.value.metadata.storageKey)
+        } else if (full._tag === "Failure" && known._tag === "Failure") {
+          expect(String(known.cause)).toBe(String(full.cause))
+        }
+      }),
+      params
+    )
+  })
+
+  it.effect("a key that needs escapes, or other metadata, is read in full", () =>
+    Effect.gen(function*() {
+      const serializer = Serializer.json
+      const primer = primerFor(ResultRecord.makeMetadata({ storageKey: "p", serializer }))
+      yield* ResultRecord.deserialize(bytes(primer))
+      for (
+        const metadata of [
+          ResultRecord.makeMetadata({ storageKey: "a\"b\\c\n", serializer }),
+          ResultRecord.makeMetadata({ storageKey: "k", serializer, prefectVersion: "2.20.0" }),
+          ResultRecord.makeMetadata({ storageKey: "k", serializer, expiration: DateTime.makeUnsafe(0) })
+        ]
+      ) {
+        const record = yield* ResultRecord.deserialize(
+          yield* ResultRecord.serialize(ResultRecord.make({ metadata, result: [1, "two"] }))
+        )
+        expect(record.result).toStrictEqual([1, "two"])
+        expect(ResultRecord.metadataToJson(record.metadata)).toStrictEqual(ResultRecord.metadataToJson(metadata))
+      }
     }))
 })

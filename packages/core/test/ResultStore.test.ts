@@ -174,6 +174,55 @@ describe("ResultStore.make: records", () => {
     }))
 })
 
+describe("ResultStore.make: getStored", () => {
+  // A store that hands back what it holds — text as text — is read without a UTF-8 round trip,
+  // and must read every stored value exactly as getUint8Array would.
+  const withGetStored = (spy: ReturnType<typeof makeSpyStore>, calls: { n: number }) =>
+    ResultStore.make({
+      store: spy.store,
+      cache: false,
+      getStored: (key) =>
+        Effect.sync(() => {
+          calls.n++
+          const bytes = spy.map.get(key)
+          if (bytes === undefined) return undefined
+          try {
+            return new TextDecoder("utf-8", { fatal: true }).decode(bytes)
+          } catch {
+            return bytes
+          }
+        })
+    })
+
+  it.effect("text and bytes read as getUint8Array reads them: envelopes, raw results, garbage, missing keys", () =>
+    Effect.gen(function*() {
+      const spy = makeSpyStore()
+      const calls = { n: 0 }
+      const viaText = yield* withGetStored(spy, calls)
+      const viaBytes = yield* ResultStore.make({ store: spy.store, cache: false })
+      for (let i = 0; i < 3; i++) yield* viaBytes.write({ i, text: `record ${i} ✓` }, { key: `k${i}` })
+      spy.map.set("raw", encoder.encode("[1, 2]"))
+      spy.map.set("garbage", encoder.encode("{\"metadata\":{\"storage_key\":\"x\""))
+      spy.map.set("binary", new Uint8Array([0xff, 0xfe, 0x00]))
+      for (const key of ["k0", "k1", "k2", "raw", "garbage", "binary", "missing"]) {
+        const a = yield* Effect.exit(viaText.read(key))
+        const b = yield* Effect.exit(viaBytes.read(key))
+        assert.strictEqual(a._tag, b._tag, key)
+        if (Exit.isSuccess(a) && Exit.isSuccess(b)) {
+          assert.deepStrictEqual(a.value.result, b.value.result)
+          assert.deepStrictEqual(
+            ResultRecord.metadataToJson(a.value.metadata),
+            ResultRecord.metadataToJson(b.value.metadata)
+          )
+          assert.isTrue(a.value.persisted)
+        } else {
+          assert.strictEqual(String(expectFailure(a)), String(expectFailure(b)), key)
+        }
+      }
+      assert.strictEqual(calls.n, 7)
+    }))
+})
+
 describe("ResultStore.make: expiration and cache", () => {
   it.effect("an expired cache entry is evicted (by Clock); storage reads ignore expiration, as Prefect", () =>
     Effect.gen(function*() {

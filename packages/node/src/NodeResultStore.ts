@@ -267,10 +267,12 @@ export interface RedisKeyValueStoreOptions {
  * @category models
  * @since 0.1.0
  */
-export interface RedisOptions
-  extends
-    Omit<ResultStore.MakeOptions, "store" | "metadataStore" | "resolveKey" | "baseKey" | "setWithExpiration">,
-    RedisKeyValueStoreOptions
+export interface RedisOptions extends
+  Omit<
+    ResultStore.MakeOptions,
+    "store" | "metadataStore" | "resolveKey" | "baseKey" | "setWithExpiration" | "getStored"
+  >,
+  RedisKeyValueStoreOptions
 {
   /**
    * Locks are stored at `lockPrefix + key`. Default: the prefix with its
@@ -390,7 +392,8 @@ export const makeRedis = (
       ...rest,
       store: kv.store,
       lockManager,
-      setWithExpiration: (key, bytes, expiration) => kv.setExpiring(key, bytes, expiration.epochMilliseconds)
+      setWithExpiration: (key, bytes, expiration) => kv.setExpiring(key, bytes, expiration.epochMilliseconds),
+      getStored: kv.getStored
     })
     return {
       ...store,

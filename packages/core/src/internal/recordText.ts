@@ -46,6 +46,17 @@ let lastBlockId: string | null = null
 let lastMiddle: string | undefined = undefined
 
 /** The envelope text from `,"expiration":` to `"result":` (throws when serializer fields are not JSON). */
+const middleText = (metadata: ResultRecordMetadata): string => {
+  const expiration = metadata.expiration
+  return ",\"expiration\":" +
+    (expiration === null ? "null" : PyJson.unicodeString(formatEpochMillis(expiration.epochMilliseconds))) +
+    ",\"serializer\":" + PyJson.dumps(metadata.serializer.fields, { python: false, prefect: false }) +
+    ",\"prefect_version\":" + PyJson.unicodeString(metadata.prefectVersion) +
+    ",\"storage_block_id\":" + nullableString(metadata.storageBlockId) +
+    "},\"result\":"
+}
+
+/** `middleText`, kept for the last metadata seen. */
 const middle = (metadata: ResultRecordMetadata): string => {
   const fields = metadata.serializer.fields
   const expiration = metadata.expiration
@@ -56,12 +67,7 @@ const middle = (metadata: ResultRecordMetadata): string => {
       ? lastExpiration === null
       : lastExpiration !== null && expiration.epochMilliseconds === lastExpiration.epochMilliseconds)
   ) return lastMiddle
-  const text = ",\"expiration\":" +
-    (expiration === null ? "null" : PyJson.unicodeString(formatEpochMillis(expiration.epochMilliseconds))) +
-    ",\"serializer\":" + PyJson.dumps(fields, { python: false, prefect: false }) +
-    ",\"prefect_version\":" + PyJson.unicodeString(metadata.prefectVersion) +
-    ",\"storage_block_id\":" + nullableString(metadata.storageBlockId) +
-    "},\"result\":"
+  const text = middleText(metadata)
   lastFields = fields
   lastExpiration = expiration
   lastVersion = metadata.prefectVersion
@@ -118,4 +124,87 @@ export const loads = (
   } catch (cause) {
     return new SerializationError({ message: messageOf(cause), cause })
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading envelopes back
+// ---------------------------------------------------------------------------------------
+
+const envelopePrefix = "{\"metadata\":{\"storage_key\":\""
+
+/** A storage key written without escapes: no quote, backslash or control character. */
+const plainKey = /^[\x20\x21\x23-\x5b\x5d-\uffff]*$/
+
+/**
+ * The middle text of the last envelope read in full whose layout is the one
+ * `envelope` writes, and the metadata that read gave. Parsing is
+ * deterministic, so any envelope `{"metadata":{"storage_key":"K"` + middle +
+ * `V}` whose `V` is one JSON value reads as that metadata with storage key
+ * `K` and result `V`: no need to parse the metadata again.
+ */
+let readMiddle: string | undefined = undefined
+let readMetadata: ResultRecordMetadata | undefined = undefined
+
+/**
+ * After `text` was read in full as a record with `metadata` and a string
+ * result: remembers its middle when `text` has `envelope`'s layout, so that
+ * {@link readKnown} can read the next envelopes with that middle without
+ * parsing their metadata.
+ */
+export const learn = (text: string, metadata: ResultRecordMetadata): void => {
+  const key = metadata.storageKey
+  if (key === null || !plainKey.test(key) || !text.startsWith(envelopePrefix)) return
+  const at = envelopePrefix.length + key.length
+  if (!text.startsWith(key, envelopePrefix.length) || text.charCodeAt(at) !== 0x22) return
+  let m: string
+  try {
+    m = middleText(metadata)
+  } catch {
+    return
+  }
+  if (!text.startsWith(m, at + 1)) return
+  readMiddle = m
+  readMetadata = metadata
+}
+
+/**
+ * The storage key, the metadata (but its storage key) and the loaded result of
+ * an envelope whose middle {@link learn} remembered, as a full read would give
+ * them, or the `SerializationError` loading the result fails with;
+ * `undefined` when `text` is anything else or its serializer has no text form
+ * (the caller reads it in full).
+ */
+export const readKnown = (
+  text: string
+):
+  | { readonly storageKey: string; readonly metadata: ResultRecordMetadata; readonly value: unknown }
+  | SerializationError
+  | undefined =>
+{
+  const m = readMiddle
+  if (m === undefined || !text.startsWith(envelopePrefix)) return undefined
+  const keyEnd = text.indexOf("\"", envelopePrefix.length)
+  if (keyEnd < 0 || !text.startsWith(m, keyEnd + 1) || text.charCodeAt(text.length - 1) !== 0x7d) return undefined
+  const storageKey = text.slice(envelopePrefix.length, keyEnd)
+  if (!plainKey.test(storageKey)) return undefined
+  const start = keyEnd + 1 + m.length
+  if (text.charCodeAt(start) !== 0x22) return undefined
+  let result: unknown
+  try {
+    result = JSON.parse(text.slice(start, text.length - 1))
+  } catch {
+    return undefined
+  }
+  if (typeof result !== "string") return undefined
+  const metadata = readMetadata!
+  const loaded = loads(metadata.serializer, result)
+  return loaded === undefined || loaded instanceof SerializationError
+    ? loaded
+    : { storageKey, metadata, value: loaded.value }
+}
+
+/** Forgets what {@link learn} remembered (for tests that compare both reads). */
+export const forget = (): void => {
+  readMiddle = undefined
+  readMetadata = undefined
 }

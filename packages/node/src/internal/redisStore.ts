@@ -142,6 +142,17 @@ export const makeStore = (redis: Redis.Redis["Service"], options: StoreOptions) 
     keys
   })
 
+  /** A value as stored: the text written as text, the bytes of a binary value. */
+  const getStored = (key: string): Effect.Effect<string | Uint8Array | undefined, KeyValueStore.KeyValueStoreError> =>
+    op(
+      "getUint8Array",
+      key,
+      Effect.map(
+        redis.send<string | null>("GET", prefix + key),
+        (v) => v === null ? undefined : v.startsWith(binaryMarker) ? decodeBytes(v) : v
+      )
+    )
+
   /** `SET key value PXAT ms`: Redis deletes the key when the record expires. */
   const setExpiring = (key: string, value: Uint8Array, epochMillis: number): Effect.Effect<void, StorageError> =>
     Effect.mapError(
@@ -172,7 +183,7 @@ export const makeStore = (redis: Redis.Redis["Service"], options: StoreOptions) 
         })
     )
 
-  return { store, setExpiring, exists }
+  return { store, getStored, setExpiring, exists }
 }
 
 /** Compare-and-delete: deletes the lock only when `holder` holds it. */
