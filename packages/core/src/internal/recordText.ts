@@ -45,12 +45,24 @@ let lastVersion = ""
 let lastBlockId: string | null = null
 let lastMiddle: string | undefined = undefined
 
+/** Each serializer's fields as compact JSON (a serializer and its fields never change). */
+const fieldsTexts = new WeakMap<object, string>()
+
+const fieldsText = (serializer: ResultRecordMetadata["serializer"]): string => {
+  let text = fieldsTexts.get(serializer)
+  if (text === undefined) {
+    text = PyJson.dumps(serializer.fields, { python: false, prefect: false })
+    fieldsTexts.set(serializer, text)
+  }
+  return text
+}
+
 /** The envelope text from `,"expiration":` to `"result":` (throws when serializer fields are not JSON). */
 const middleText = (metadata: ResultRecordMetadata): string => {
   const expiration = metadata.expiration
   return ",\"expiration\":" +
     (expiration === null ? "null" : PyJson.unicodeString(formatEpochMillis(expiration.epochMilliseconds))) +
-    ",\"serializer\":" + PyJson.dumps(metadata.serializer.fields, { python: false, prefect: false }) +
+    ",\"serializer\":" + fieldsText(metadata.serializer) +
     ",\"prefect_version\":" + PyJson.unicodeString(metadata.prefectVersion) +
     ",\"storage_block_id\":" + nullableString(metadata.storageBlockId) +
     "},\"result\":"
