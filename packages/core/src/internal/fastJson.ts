@@ -118,7 +118,7 @@ const plain = (root: unknown, hooked: boolean): boolean => {
  * (`hooked`) or absent, when `JSON.parse` gives the same value; else `NotFast`.
  */
 export const parse = (text: string, hooked: boolean): unknown => {
-  if (text.includes("NaN") || text.includes("Infinity")) return NotFast
+  // `NaN` / `Infinity` tokens are not JSON: `JSON.parse` rejects them (the same words in strings are plain text).
   let value: unknown
   try {
     value = JSON.parse(text)
