@@ -241,9 +241,10 @@ const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
 
 /**
- * The record in `stored` (text, or its UTF-8 bytes), marked persisted, when it is an envelope like the
- * last one read in full (`RecordText.readKnown`): read without an Effect step
- * per stage. `undefined` when they must be read in full.
+ * The record in `stored` (text, or its UTF-8 bytes), marked persisted, when
+ * it is an envelope like the last one read in full (`RecordText.readKnown`):
+ * read without an Effect step per stage. `undefined` when it must be read in
+ * full.
  */
 const readKnownRecord = (
   stored: string | Uint8Array
