@@ -35,6 +35,11 @@ export * as ResultStore from "./ResultStore.ts"
 export * as RunError from "./RunError.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as RunLog from "./RunLog.ts"
+
+/**
  * @since 0.1.0
  */
 export * as Serializer from "./Serializer.ts"
