@@ -12,7 +12,6 @@
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
 import type * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
@@ -20,6 +19,8 @@ import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import { pipeArguments, type Pipeable } from "effect/Pipeable"
 import * as Predicate from "effect/Predicate"
+import { dual } from "effect/Function"
+import { traceparentOf } from "./internal/trace.ts"
 import * as ResultRecord from "./ResultRecord.ts"
 import { ResultStore } from "./ResultStore.ts"
 import * as State from "./State.ts"
@@ -177,6 +178,61 @@ export interface ReturnValueOptions {
   readonly nested?: boolean | undefined
 }
 
+/**
+ * A result record of `A`, or `A` itself when it already is one (a returned
+ * record is kept as the state's data).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type RecordOf<A> = A extends ResultRecord.ResultRecord<any> ? A : ResultRecord.ResultRecord<A>
+
+/**
+ * The states Prefect's aggregate rule gives (COMPLETED, FAILED, CANCELLED or
+ * PAUSED), holding a result record of the value that was aggregated.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type Aggregated<A> =
+  | State.Completed<ResultRecord.ResultRecord<A>>
+  | State.Failed<ResultRecord.ResultRecord<A>>
+  | State.Cancelled<ResultRecord.ResultRecord<A>>
+  | State.Paused<ResultRecord.ResultRecord<A>>
+
+/**
+ * A state built by hand and kept: its type, with its data replaced by a
+ * record of it (a record or metadata is kept as it is).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type KeptState<S> = S extends State.Proto<infer T, infer D>
+  ? State.OfType<T, D extends ResultRecord.ResultRecord<any> | ResultRecord.ResultRecordMetadata ? D : RecordOf<D>>
+  : never
+
+/** The state of plain data: COMPLETED with a record, or, with nested aggregation, possibly an aggregate. */
+type ValueState<A, Nested extends boolean> = Nested extends true ? State.Completed<RecordOf<A>> | Aggregated<A>
+  : State.Completed<RecordOf<A>>
+
+/**
+ * The state {@link returnValueToState} gives for a value of type `A`, as
+ * precisely as the type tells: a state is kept ({@link KeptState}) or, when it
+ * belongs to another run, aggregated; an array or Set of states is
+ * {@link Aggregated}; a generator is drained into an array; any other value
+ * is COMPLETED holding a record of it. With `Nested` (`nested: true`) plain
+ * data may be an aggregate too. Reading the state's result back gives `A` in
+ * every case (a kept state gives its own data's type).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type ReturnState<A, Nested extends boolean = false> = A extends State.State<any> ? KeptState<A> | Aggregated<A>
+  : A extends ReadonlyArray<State.State<any>> | ReadonlySet<State.State<any>> ? Aggregated<A>
+  : A extends Iterable<infer T> & { readonly next: (...args: ReadonlyArray<any>) => unknown }
+    ? ValueState<Array<T>, Nested>
+  : ValueState<A, Nested>
+
 /** A one-shot iterator: generators, iterator helpers, `map.values()`, ... (Python's generators). */
 const isIterator = (u: unknown): u is Iterable<unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u) &&
@@ -313,19 +369,13 @@ const persist = <A>(
 const nowOf = (fiber: Fiber.Fiber<unknown, unknown>): Date =>
   new Date(fiber.getRef(Clock.Clock).currentTimeMillisUnsafe())
 
-const traceIdPattern = /^[0-9a-f]{32}$/
-const spanIdPattern = /^[0-9a-f]{16}$/
-
 /**
  * The state details of a COMPLETED state: empty but for the traceparent of the
- * fiber's current span, or `null` without one — what `State.withTraceparent`
- * stamps, read straight from the fiber.
+ * fiber's current span (the one builder `State.withTraceparent` uses too).
  */
 const tracedDetails = (fiber: Fiber.Fiber<unknown, unknown>): StateDetails.StateDetails => {
-  const span = fiber.cache.span
-  if (span === undefined || span._tag !== "Span") return StateDetails.empty
-  if (!traceIdPattern.test(span.traceId) || !spanIdPattern.test(span.spanId)) return StateDetails.empty
-  return StateDetails.make({ traceparent: `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}` })
+  const traceparent = traceparentOf(fiber)
+  return traceparent === null ? StateDetails.empty : StateDetails.make({ traceparent })
 }
 
 const completed = (fiber: Fiber.Fiber<unknown, unknown>, data: unknown): State.State<unknown> =>
@@ -363,6 +413,52 @@ const aggregateOf = (
     (data) => State.make<typeof type, unknown>({ type, message, data, timestamp: nowOf(fiber) }) as State.State<unknown>
   )
 }
+
+const returnValueToStateImpl = (
+  value: unknown,
+  options?: ReturnValueOptions
+): Effect.Effect<State.State<unknown>, never, ResultStore> =>
+  ResultStore.use((store) =>
+    Effect.withFiber((fiber) => {
+      // A. A state built by hand.
+      if (State.isState(value)) {
+        const details = value.stateDetails
+        if (!details.flowRunId && !details.taskRunId) {
+          const data = value.data
+          if (ResultRecord.isResultRecord(data) || ResultRecord.isResultRecordMetadata(data)) {
+            return Effect.succeed<State.State<unknown>>(value)
+          }
+          return withRecord(
+            store,
+            data,
+            options,
+            (record) => State.update(value, { data: record as unknown }) as State.State<unknown>
+          )
+        }
+        // B. A state of another run: a group of one.
+        return aggregateOf(fiber, store, StateGroup.make([value]), value, options)
+      }
+
+      // B. A state iterable, checked and counted in one pass.
+      const group = StateGroup.fromUnknown(value)
+      if (Option.isSome(group)) return aggregateOf(fiber, store, group.value, value, options)
+
+      // C. Generators and other one-shot iterators.
+      const data = isIterator(value) ? drain(value) : value
+
+      // D. A result record.
+      if (ResultRecord.isResultRecord(data)) return Effect.succeed(completed(fiber, data))
+
+      // Opt-in: states nested in arrays, plain objects, Sets and Maps.
+      if (options?.nested === true) {
+        const nested = collectNested(data)
+        if (nested.length > 0) return aggregateOf(fiber, store, StateGroup.make(nested), data, options)
+      }
+
+      // E. Plain data.
+      return withRecord(store, data, options, (record) => completed(fiber, record))
+    })
+  )
 
 /**
  * Prefect's `return_value_to_state`: the final state of a run from the value
@@ -417,51 +513,24 @@ const aggregateOf = (
  * state.message // "2/3 states failed."
  * ```
  *
+ * The state is typed by the value ({@link ReturnState}), so reading it back
+ * with `StateResult.getStateResult` gives the value's type. Data-first
+ * (`returnValueToState(value, options?)`); since any value can be returned —
+ * an options object included — the data-last form is the empty call
+ * (`Effect.flatMap(Aggregate.returnValueToState())`).
+ *
  * @category conversions
  * @since 0.1.0
  */
-export const returnValueToState = (
-  value: unknown,
-  options?: ReturnValueOptions
-): Effect.Effect<State.State<unknown>, never, ResultStore> =>
-  Effect.withFiber((fiber) => {
-    const store = Context.get(fiber.context as Context.Context<ResultStore>, ResultStore)
-
-    // A. A state built by hand.
-    if (State.isState(value)) {
-      const details = value.stateDetails
-      if (!details.flowRunId && !details.taskRunId) {
-        const data = value.data
-        if (ResultRecord.isResultRecord(data) || ResultRecord.isResultRecordMetadata(data)) {
-          return Effect.succeed<State.State<unknown>>(value)
-        }
-        return withRecord(
-          store,
-          data,
-          options,
-          (record) => State.update(value, { data: record }) as State.State<unknown>
-        )
-      }
-      // B. A state of another run: a group of one.
-      return aggregateOf(fiber, store, StateGroup.make([value]), value, options)
-    }
-
-    // B. A state iterable, checked and counted in one pass.
-    const group = StateGroup.fromUnknown(value)
-    if (Option.isSome(group)) return aggregateOf(fiber, store, group.value, value, options)
-
-    // C. Generators and other one-shot iterators.
-    const data = isIterator(value) ? drain(value) : value
-
-    // D. A result record.
-    if (ResultRecord.isResultRecord(data)) return Effect.succeed(completed(fiber, data))
-
-    // Opt-in: states nested in arrays, plain objects, Sets and Maps.
-    if (options?.nested === true) {
-      const nested = collectNested(data)
-      if (nested.length > 0) return aggregateOf(fiber, store, StateGroup.make(nested), data, options)
-    }
-
-    // E. Plain data.
-    return withRecord(store, data, options, (record) => completed(fiber, record))
-  })
+export const returnValueToState: {
+  <A>(
+    value: A,
+    options: ReturnValueOptions & { readonly nested: true }
+  ): Effect.Effect<ReturnState<A, true>, never, ResultStore>
+  <A>(value: A, options?: ReturnValueOptions): Effect.Effect<ReturnState<A>, never, ResultStore>
+  (): <A>(value: A) => Effect.Effect<ReturnState<A>, never, ResultStore>
+} = dual(
+  // Any value can be returned, options included, so only the empty call is data-last.
+  (args: IArguments) => args.length > 0,
+  returnValueToStateImpl
+) as any

@@ -18,10 +18,11 @@ import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
 import * as Hash from "effect/Hash"
 import * as Inspectable from "effect/Inspectable"
-import * as Option from "effect/Option"
+import { dual } from "effect/Function"
 import { pipeArguments, type Pipeable } from "effect/Pipeable"
 import * as Predicate from "effect/Predicate"
 import { repr, reprString } from "./internal/pyrepr.ts"
+import { traceparentOf } from "./internal/trace.ts"
 import * as Uuid from "./internal/uuid.ts"
 import type * as ResultRecord from "./ResultRecord.ts"
 import { InvalidState } from "./RunError.ts"
@@ -327,6 +328,16 @@ const StateProto = {
     return this.toJSON()
   }
 }
+
+/**
+ * A constructor whose `prototype` is the prototype every state class shares,
+ * for a fast {@link isState}: `instanceof` walks a state's prototype chain in
+ * a few pointer loads, while the property lookup behind `hasProperty` is
+ * megamorphic across the nine state classes. Objects that carry the type id
+ * some other way still answer through the property check.
+ */
+function StateMarker(): void {}
+StateMarker.prototype = StateProto
 
 // One class per type so that V8 allocates every state with one stable shape.
 const makeClass = (type: StateType.StateType) => {
@@ -709,7 +720,8 @@ export const make = <T extends StateType.StateType, A = null>(options: MakeOptio
  * @category guards
  * @since 0.1.0
  */
-export const isState = (u: unknown): u is State<unknown> => Predicate.hasProperty(u, TypeId)
+export const isState = (u: unknown): u is State<unknown> =>
+  u instanceof StateMarker || Predicate.hasProperty(u, TypeId)
 
 /**
  * @category predicates
@@ -786,16 +798,14 @@ export interface Update<A> {
 }
 
 /**
- * Returns a copy with some fields replaced. The `id`, `created` and `updated`
- * fields are kept (Prefect's `model_copy(update=...)` without its timestamp reset).
+ * A patch that leaves `data` as it is.
  *
- * @category combinators
- * @since 0.1.0
+ * @category models
+ * @since 0.2.0
  */
-export const update = <S extends State<any>, B = State.Data<S>>(
-  self: S,
-  patch: Update<B>
-): OfType<S["type"], B> => {
+export type UpdateKeepData = Omit<Update<unknown>, "data"> & { readonly data?: undefined }
+
+const updateImpl = (self: State<unknown>, patch: Update<unknown>): State<unknown> => {
   const s = self as unknown as Internal
   const Ctor = classes[s.type]
   return new Ctor(
@@ -807,20 +817,40 @@ export const update = <S extends State<any>, B = State.Data<S>>(
     self.id,
     s.created,
     s.updated
-  ) as OfType<S["type"], B>
+  )
 }
 
 /**
- * A copy with a new id and `created`, `updated` and `timestamp` set to now
- * (Prefect's `fresh_copy`). Other fields can be replaced at the same time.
+ * Returns a copy with some fields replaced. The `id`, `created` and `updated`
+ * fields are kept (Prefect's `model_copy(update=...)` without its timestamp reset).
+ * The copy's data type is the patch's `data` when it has one, else the state's.
+ *
+ * Data-first (`State.update(state, patch)`) or data-last
+ * (`state.pipe(State.update(patch))`).
+ *
+ * @example
+ * ```ts
+ * import { State } from "@runstate/core"
+ *
+ * const renamed = State.Completed({ data: 1 }).pipe(State.update({ name: "Cached" }))
+ * renamed.name // "Cached"
+ * renamed.data // 1
+ * ```
  *
  * @category combinators
  * @since 0.1.0
  */
-export const freshCopy = <S extends State<any>, B = State.Data<S>>(
-  self: S,
-  patch?: Update<B>
-): OfType<S["type"], B> => {
+export const update: {
+  <S extends State<any>, B>(self: S, patch: Update<B> & { readonly data: B }): OfType<S["type"], B>
+  <S extends State<any>>(self: S, patch: UpdateKeepData): OfType<S["type"], State.Data<S>>
+  <B>(patch: Update<B> & { readonly data: B }): <S extends State<any>>(self: S) => OfType<S["type"], B>
+  (patch: UpdateKeepData): <S extends State<any>>(self: S) => OfType<S["type"], State.Data<S>>
+} = dual(
+  (args: IArguments) => isState(args[0]),
+  (self: State<unknown>, patch: Update<unknown>): State<unknown> => updateImpl(self, patch)
+) as any
+
+const freshCopyImpl = (self: State<unknown>, patch: Update<unknown> | undefined): State<unknown> => {
   const s = self as unknown as Internal
   const now = Date.now()
   const nowUtc = DateTime.makeUnsafe(now)
@@ -834,16 +864,37 @@ export const freshCopy = <S extends State<any>, B = State.Data<S>>(
     undefined,
     nowUtc,
     nowUtc
-  ) as OfType<S["type"], B>
+  )
 }
 
-const traceparentPattern = /^[0-9a-f]{32}$/
-const spanIdPattern = /^[0-9a-f]{16}$/
+/**
+ * A copy with a new id and `created`, `updated` and `timestamp` set to now
+ * (Prefect's `fresh_copy`). Other fields can be replaced at the same time.
+ *
+ * Data-first (`State.freshCopy(state, patch?)`) or data-last
+ * (`state.pipe(State.freshCopy(patch?))`).
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const freshCopy: {
+  <S extends State<any>, B>(self: S, patch: Update<B> & { readonly data: B }): OfType<S["type"], B>
+  <S extends State<any>>(self: S, patch?: UpdateKeepData): OfType<S["type"], State.Data<S>>
+  <B>(patch: Update<B> & { readonly data: B }): <S extends State<any>>(self: S) => OfType<S["type"], B>
+  (patch?: UpdateKeepData): <S extends State<any>>(self: S) => OfType<S["type"], State.Data<S>>
+} = dual(
+  (args: IArguments) => isState(args[0]),
+  (self: State<unknown>, patch?: Update<unknown>): State<unknown> => freshCopyImpl(self, patch)
+) as any
 
 /**
  * Stamps `stateDetails.traceparent` with the W3C trace context of the current
  * Effect span (`00-<trace id>-<span id>-<flags>`), or sets it to `null` when no
  * span is active — Prefect's `_traced`, which always overwrites the field.
+ *
+ * The span is read from the fiber without failing, so stamping costs no error
+ * allocation when no span is active; a state that already carries the right
+ * traceparent is returned as is.
  *
  * @example
  * ```ts
@@ -857,16 +908,12 @@ const spanIdPattern = /^[0-9a-f]{16}$/
  * @since 0.1.0
  */
 export const withTraceparent = <S extends State<any>>(self: S): Effect.Effect<S> =>
-  Effect.map(Effect.option(Effect.currentSpan), (span) => {
-    const traceparent = Option.match(span, {
-      onNone: () => null,
-      onSome: (span) =>
-        traceparentPattern.test(span.traceId) && spanIdPattern.test(span.spanId)
-          ? `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
-          : null
-    })
-    if (self.stateDetails.traceparent === traceparent) return self
-    return update(self, { stateDetails: StateDetails.update(self.stateDetails, { traceparent }) }) as unknown as S
+  Effect.withFiber((fiber) => {
+    const traceparent = traceparentOf(fiber)
+    if (self.stateDetails.traceparent === traceparent) return Effect.succeed(self)
+    return Effect.succeed(
+      updateImpl(self, { stateDetails: StateDetails.update(self.stateDetails, { traceparent }) }) as S
+    )
   })
 
 // -----------------------------------------------------------------------------

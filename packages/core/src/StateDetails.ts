@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import type * as DateTime from "effect/DateTime"
+import { dual } from "effect/Function"
 
 /**
  * Prefect's `StateDetails`. Every field is present; absent values are `null`
@@ -159,11 +160,16 @@ const isDefault = (d: StateDetails): boolean =>
 
 /**
  * Returns details with some fields replaced (a new value; the input is not touched).
+ * Data-first (`update(details, patch)`) or data-last (`update(patch)`, as in
+ * `pipe(details, StateDetails.update(patch))`).
  *
  * @category combinators
  * @since 0.1.0
  */
-export const update = (self: StateDetails, patch: Input): StateDetails => {
+export const update: {
+  (patch: Input): (self: StateDetails) => StateDetails
+  (self: StateDetails, patch: Input): StateDetails
+} = dual(2, (self: StateDetails, patch: Input): StateDetails => {
   let changed = false
   for (const key in patch) {
     const value = (patch as Record<string, unknown>)[key]
@@ -174,7 +180,7 @@ export const update = (self: StateDetails, patch: Input): StateDetails => {
   }
   if (!changed) return self
   return make({ ...self, ...stripUndefined(patch) })
-}
+})
 
 const stripUndefined = (patch: Input): Input => {
   const out: Record<string, unknown> = {}

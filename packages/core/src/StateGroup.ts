@@ -166,29 +166,6 @@ const build = (
   return group
 }
 
-/**
- * The object on a state's prototype chain that holds `State.TypeId`, found
- * once from a sample state (`null` if there is none, which only disables the
- * fast path below).
- */
-const typeIdHolder: object | null = (() => {
-  let proto = Object.getPrototypeOf(State.Completed()) as object | null
-  while (proto !== null && !Object.hasOwn(proto, State.TypeId)) proto = Object.getPrototypeOf(proto) as object | null
-  return proto
-})()
-
-/**
- * A constructor whose `prototype` is {@link typeIdHolder}, for a fast
- * `State.isState` on long collections: a state's `TypeId` lives on its
- * prototype chain, and `instanceof` walks that chain in a few pointer loads,
- * while the property lookup behind `State.isState` is megamorphic across the
- * nine state classes. The loops below test `x instanceof StateMarker` first
- * (written out, which V8 compiles best) and fall back to `State.isState`, so
- * the answer is exactly `State.isState`'s.
- */
-function StateMarker(): void {}
-StateMarker.prototype = typeIdHolder ?? Object.create(null)
-
 // The counting loops hold nothing but the loop, so that the optimised code of a
 // long first call (on-stack replacement) does not meet an unseen call after it.
 
@@ -200,7 +177,7 @@ const scanArray = (xs: ReadonlyArray<unknown>, check: boolean, c: Float64Array, 
   const n = xs.length
   for (let i = 0; i < n; i++) {
     const x = xs[i]
-    if (check && !(x instanceof StateMarker) && !State.isState(x)) return false
+    if (check && !State.isState(x)) return false
     const slot = slotOf((x as State.State<unknown>).type)
     if (c[slot]++ === 0) first[slot] = i
   }
@@ -211,7 +188,7 @@ const scanArray = (xs: ReadonlyArray<unknown>, check: boolean, c: Float64Array, 
 const scanSet = (xs: ReadonlySet<unknown>, check: boolean, c: Float64Array, first: Float64Array): number => {
   let i = 0
   for (const x of xs) {
-    if (check && !(x instanceof StateMarker) && !State.isState(x)) return -1
+    if (check && !State.isState(x)) return -1
     const slot = slotOf((x as State.State<unknown>).type)
     if (c[slot]++ === 0) first[slot] = i
     i++

@@ -40,6 +40,11 @@ export * as RunError from "./RunError.ts"
 export * as RunLog from "./RunLog.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as Run from "./Run.ts"
+
+/**
  * @since 0.1.0
  */
 export * as Serializer from "./Serializer.ts"

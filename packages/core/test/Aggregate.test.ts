@@ -82,7 +82,7 @@ describe("returnValueToState — A: a state built by hand", () => {
     Effect.gen(function*() {
       const original = State.Running({ message: "still going", data: 42 })
       const state = yield* Aggregate.returnValueToState(original)
-      assert.notStrictEqual(state, original)
+      assert.notStrictEqual<unknown>(state, original)
       assert.strictEqual(original.data, 42, "the original state is not mutated")
       assert.strictEqual(state.type, "RUNNING")
       assert.strictEqual(state.name, "Running")
@@ -302,7 +302,7 @@ describe("returnValueToState — D: result records", () => {
       const store = yield* ResultStore.ResultStore
       const record = yield* store.createResultRecord(1)
       const state = yield* Aggregate.returnValueToState(record.metadata)
-      assert.notStrictEqual(state.data, record.metadata)
+      assert.notStrictEqual<unknown>(state.data, record.metadata)
       assert.strictEqual(recordOf(state).result, record.metadata)
     }).pipe(Effect.provide(ResultStore.layerMemory)))
 })
