@@ -1,6 +1,6 @@
 /**
  * Reading a run's result from its final state (Prefect's `get_state_result`,
- * `get_state_exception` and `raise_state_exception`, SPEC §2.4 and §2.9):
+ * `get_state_exception` and `raise_state_exception`):
  * paused and unfinished states fail, failed states fail with (or return) their
  * exception, result-record metadata is read through the {@link ResultStore} in
  * context — retried on a `Schedule`, because a result written by another
@@ -10,9 +10,9 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
 import * as EffectResult from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Aggregate from "./Aggregate.ts"
@@ -101,6 +101,36 @@ export type Result<A> = A extends ResultRecord.ResultRecord<infer R> ? R
   : A
 
 /**
+ * The value a COMPLETED state holding data of type `A` reads back as: a
+ * record's result, `unknown` for metadata (read from storage); no data is a
+ * `MissingResult` failure, so it adds nothing.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type CompletedResult<A> = A extends ResultRecord.ResultRecord<infer R> ? R
+  : A extends ResultRecord.ResultRecordMetadata ? unknown
+  : A extends null | undefined ? never
+  : A
+
+/**
+ * The value {@link getStateResult} succeeds with for a state of type `S`,
+ * variant by variant: a COMPLETED state gives its {@link CompletedResult};
+ * a FAILED, CRASHED or CANCELLED state fails when `RaiseOnFailure` is `true`
+ * (the default) and otherwise gives its {@link Result}; any other state
+ * always fails. So the state `Run.run` gives for an `Effect<A, E, R>` reads
+ * back as `A`.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type ResultOf<S, RaiseOnFailure extends boolean = true> = S extends State.Proto<infer T, infer A>
+  ? T extends "COMPLETED" ? CompletedResult<A>
+  : T extends "FAILED" | "CRASHED" | "CANCELLED" ? RaiseOnFailure extends true ? never : Result<A>
+  : never
+  : never
+
+/**
  * Options of {@link getStateResult}.
  *
  * @category models
@@ -136,37 +166,34 @@ const defaultDelays: ReadonlyArray<number> = (() => {
 
 const prefectDelays: ReadonlyArray<number> = Array.from({ length: 9 }, () => 250)
 
-/** Attempt counts of the schedules this module builds, for the retry log line. */
-const knownAttempts = new WeakMap<object, number>()
-
-const fromDelays = (delays: ReadonlyArray<number>): Schedule.Schedule<Duration.Duration> => {
-  const schedule = Schedule.fromStepWithMetadata(Effect.succeed((meta: Schedule.InputMetadata<unknown>) => {
+const fromDelays = (delays: ReadonlyArray<number>): Schedule.Schedule<Duration.Duration> =>
+  Schedule.fromStepWithMetadata(Effect.succeed((meta: Schedule.InputMetadata<unknown>) => {
     const delay = delays[meta.attempt - 1]
     if (delay === undefined) return Cause.done(Duration.zero)
     const duration = Duration.millis(delay)
     return Effect.succeed([duration, duration] as [Duration.Duration, Duration.Duration])
   }))
-  knownAttempts.set(schedule, delays.length + 1)
-  return schedule
-}
 
 /**
- * The default retry schedule of result reads. It gives up after the same
- * total waiting as Prefect (2.25 s) but starts fast: each wait is a fifth of
- * the time waited so far, at least 5 ms and at most 250 ms, so a result that
- * lands `d` ms late is read within about `d + max(5 ms, d / 5)` ms, not up to
- * 250 ms late. The waits, in milliseconds (31 retries, 32 attempts at most):
+ * The default retry schedule of result reads. The contract, pinned by tests:
+ *
+ * - **Prefect's patience**: it gives up after the same total waiting as
+ *   Prefect (2.25 s);
+ * - **fast first retries**: the first retries come within ~10 ms (the first
+ *   six waits are 5 ms), so a result that lands `d` ms late is read within
+ *   about `d + max(5 ms, d / 5)` ms — each wait is a fifth of the time waited
+ *   so far, at least 5 ms and at most 250 ms — not up to 250 ms late;
+ * - **the true attempt count**: up to **32 attempts** (31 retries), where
+ *   Prefect makes up to 10 attempts 250 ms apart. Reads of a missing key are
+ *   cheap, so the default trades attempts for latency; use
+ *   {@link prefectRetrySchedule} for Prefect's exact 10.
+ *
+ * The waits, in milliseconds:
  *
  * ```text
  * 5, 5, 5, 5, 5, 5, 6, 7, 9, 10, 12, 15, 18, 21, 26, 31, 37, 44, 53, 64,
  * 77, 92, 110, 132, 159, 191, 229, 250, 250, 250, 127        (sum 2250)
  * ```
- *
- * This trades attempts for latency: Prefect makes at most 10 attempts 250 ms
- * apart; with waits capped at 250 ms, the same 2.25 s of waiting in only 10
- * attempts would leave no room to start fast, and fewer attempts with a short
- * start would give up long before Prefect does. Reads of a missing key are
- * cheap, so the default keeps Prefect's give-up time and latency goal.
  *
  * @category schedules
  * @since 0.1.0
@@ -182,7 +209,7 @@ export const defaultRetrySchedule: Schedule.Schedule<Duration.Duration> = fromDe
 export const prefectRetrySchedule: Schedule.Schedule<Duration.Duration> = fromDelays(prefectDelays)
 
 // -----------------------------------------------------------------------------
-// Exceptions (§2.9)
+// Exceptions
 // -----------------------------------------------------------------------------
 
 const isExceptionType = (type: string): boolean => type === "FAILED" || type === "CRASHED" || type === "CANCELLED"
@@ -279,7 +306,7 @@ const exceptionOf = (state: State.State<unknown>): Effect.Effect<StateException,
 
 /**
  * The exception of a FAILED, CRASHED or CANCELLED state (Prefect's
- * `get_state_exception`, SPEC §2.9). The state's result — a record's result,
+ * `get_state_exception`). The state's result — a record's result,
  * or read once (no retries) from storage for result-record metadata — becomes:
  *
  * - nothing → the wrapper for the type (`FailedRun` / `CrashedRun` /
@@ -337,17 +364,19 @@ export const raiseStateException: (
 })
 
 // -----------------------------------------------------------------------------
-// Results (§2.4)
+// Results
 // -----------------------------------------------------------------------------
 
-/** Counts the attempts a schedule allows by stepping a fresh copy with simulated time (instant attempts). */
+/**
+ * The number of attempts a schedule allows (its retries plus the first
+ * attempt), found by stepping a fresh copy of it with simulated time, as if
+ * every attempt failed instantly with `input`; `?` past 1,000.
+ */
 const attemptsOf = (
   schedule: Schedule.Schedule<unknown, ReadError>,
   input: ReadError
-): Effect.Effect<string> => {
-  const known = knownAttempts.get(schedule)
-  if (known !== undefined) return Effect.succeed(String(known))
-  return Effect.flatMap(Schedule.toStep(schedule), (step) =>
+): Effect.Effect<string> =>
+  Effect.flatMap(Schedule.toStep(schedule), (step) =>
     Effect.gen(function*() {
       let now = 0
       for (let attempts = 1; attempts <= 1000; attempts++) {
@@ -357,37 +386,39 @@ const attemptsOf = (
       }
       return "?"
     }))
-}
 
 const formatSeconds = (millis: number): string => String(Math.round(millis * 1000) / 1_000_000)
 
-/** Reads the record named by `metadata`, retrying failed attempts on `schedule` (Prefect's retry loop). */
+/**
+ * Reads the record named by `metadata`, retried with `Effect.retry` on
+ * `schedule` (Prefect's retry loop). The DEBUG line of each retry comes from
+ * the schedule's own metadata (`Schedule.tap`: the attempt number, the failed
+ * attempt's error as input, the delay); the maximum is counted once per read,
+ * at the first retry.
+ */
 const readWithRetries = (
   metadata: ResultRecord.ResultRecordMetadata,
   schedule: Schedule.Schedule<unknown, ReadError> | undefined
 ): Effect.Effect<unknown, ReadError, ResultStore> =>
-  Effect.gen(function*() {
-    const store = yield* ResultStore
-    const attemptOnce = readFromMetadata(store, metadata)
-    if (schedule === undefined) return yield* attemptOnce
-    const step = yield* Schedule.toStep(schedule)
-    let max: string | undefined
-    for (let attempt = 1;; attempt++) {
-      const outcome = yield* Effect.result(attemptOnce)
-      if (EffectResult.isSuccess(outcome)) return outcome.success
-      const error = outcome.failure
-      const now = yield* Clock.currentTimeMillis
-      const next = yield* Effect.result(step(now, error))
-      if (EffectResult.isFailure(next)) return yield* Effect.fail(error)
-      const delay = next.success[1]
-      if (max === undefined) max = yield* attemptsOf(schedule, error)
-      yield* Effect.logDebug(
-        `Exception ${repr(error)} while reading result, retry ${attempt}/${max} in ${
-          formatSeconds(Duration.toMillis(delay))
-        }s...`
-      )
-      yield* Effect.sleep(delay)
-    }
+  ResultStore.use((store) => {
+    const attempt = readFromMetadata(store, metadata)
+    if (schedule === undefined) return attempt
+    return Effect.suspend(() => {
+      let max: string | undefined
+      const logged = Schedule.tap(schedule, (meta) =>
+        Effect.flatMap(
+          max === undefined ? attemptsOf(schedule, meta.input) : Effect.succeed(max),
+          (n) => {
+            max = n
+            return Effect.logDebug(
+              `Exception ${repr(meta.input)} while reading result, retry ${meta.attempt}/${n} in ${
+                formatSeconds(Duration.toMillis(meta.duration))
+              }s...`
+            )
+          }
+        ))
+      return Effect.retry(attempt, logged)
+    })
   })
 
 const getStateResultImpl = Effect.fn("StateResult.getStateResult")(function*(
@@ -422,7 +453,7 @@ const getStateResultImpl = Effect.fn("StateResult.getStateResult")(function*(
 })
 
 /**
- * A final state's result (Prefect's `get_state_result`, SPEC §2.4):
+ * A final state's result (Prefect's `get_state_result`):
  *
  * 1. PAUSED → `PausedRun` `Run is paused, its result is not available.` (with
  *    the state);
@@ -442,8 +473,17 @@ const getStateResultImpl = Effect.fn("StateResult.getStateResult")(function*(
  *
  * Each failed read that will be retried logs at DEBUG Prefect's line
  * `Exception {repr(error)} while reading result, retry {n}/{max} in {delay}s...`
- * (`max` is the number of attempts the schedule allows); when the schedule
- * gives up, the last attempt's error is the one reported.
+ * (`n` and the delay come from the schedule's own metadata; `max` is the
+ * number of attempts the schedule allows — 32 for the default, see
+ * {@link defaultRetrySchedule}); when the schedule gives up, the last
+ * attempt's error is the one reported.
+ *
+ * Typed: the value is the {@link ResultOf} the state's type — a
+ * `Run.RunState<A, E>` reads back as `A`, a state holding a
+ * `ResultRecord<A>` as `A`, metadata as `unknown`. Data-first
+ * (`getStateResult(state, options?)`) or data-last
+ * (`state.pipe(StateResult.getStateResult(options?))`,
+ * `Effect.flatMap(StateResult.getStateResult())`).
  *
  * @example
  * ```ts
@@ -461,8 +501,31 @@ const getStateResultImpl = Effect.fn("StateResult.getStateResult")(function*(
  * @category getters
  * @since 0.1.0
  */
-export const getStateResult = <A>(
-  state: State.State<A>,
-  options?: GetStateResultOptions
-): Effect.Effect<Result<A>, GetStateResultError, ResultStore> =>
-  getStateResultImpl(state, options) as Effect.Effect<Result<A>, GetStateResultError, ResultStore>
+export const getStateResult: {
+  <S extends State.State<any>>(
+    self: S,
+    options: GetStateResultOptions & { readonly raiseOnFailure: false }
+  ): Effect.Effect<ResultOf<S, false>, GetStateResultError, ResultStore>
+  <S extends State.State<any>>(
+    self: S,
+    options?: GetStateResultOptions & { readonly raiseOnFailure?: true | undefined }
+  ): Effect.Effect<ResultOf<S>, GetStateResultError, ResultStore>
+  <S extends State.State<any>>(
+    self: S,
+    options: GetStateResultOptions
+  ): Effect.Effect<ResultOf<S, boolean>, GetStateResultError, ResultStore>
+  (
+    options: GetStateResultOptions & { readonly raiseOnFailure: false }
+  ): <S extends State.State<any>>(self: S) => Effect.Effect<ResultOf<S, false>, GetStateResultError, ResultStore>
+  (
+    options?: GetStateResultOptions & { readonly raiseOnFailure?: true | undefined }
+  ): <S extends State.State<any>>(self: S) => Effect.Effect<ResultOf<S>, GetStateResultError, ResultStore>
+  (
+    options: GetStateResultOptions
+  ): <S extends State.State<any>>(
+    self: S
+  ) => Effect.Effect<ResultOf<S, boolean>, GetStateResultError, ResultStore>
+} = dual(
+  (args: IArguments) => State.isState(args[0]),
+  getStateResultImpl
+) as any
