@@ -13,6 +13,7 @@
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import type * as DateTime from "effect/DateTime"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as Inspectable from "effect/Inspectable"
@@ -418,47 +419,48 @@ const returnValueToStateImpl = (
   value: unknown,
   options?: ReturnValueOptions
 ): Effect.Effect<State.State<unknown>, never, ResultStore> =>
-  ResultStore.use((store) =>
-    Effect.withFiber((fiber) => {
-      // A. A state built by hand.
-      if (State.isState(value)) {
-        const details = value.stateDetails
-        if (!details.flowRunId && !details.taskRunId) {
-          const data = value.data
-          if (ResultRecord.isResultRecord(data) || ResultRecord.isResultRecordMetadata(data)) {
-            return Effect.succeed<State.State<unknown>>(value)
-          }
-          return withRecord(
-            store,
-            data,
-            options,
-            (record) => State.update(value, { data: record as unknown }) as State.State<unknown>
-          )
+  Effect.withFiber((fiber) => {
+    const store = Context.getOrUndefined(fiber.context, ResultStore)
+    // Unreachable when the types are respected (`ResultStore` is required); a clear defect otherwise.
+    if (store === undefined) return Effect.die(new Error("Aggregate.returnValueToState needs a ResultStore"))
+    // A. A state built by hand.
+    if (State.isState(value)) {
+      const details = value.stateDetails
+      if (!details.flowRunId && !details.taskRunId) {
+        const data = value.data
+        if (ResultRecord.isResultRecord(data) || ResultRecord.isResultRecordMetadata(data)) {
+          return Effect.succeed<State.State<unknown>>(value)
         }
-        // B. A state of another run: a group of one.
-        return aggregateOf(fiber, store, StateGroup.make([value]), value, options)
+        return withRecord(
+          store,
+          data,
+          options,
+          (record) => State.update(value, { data: record as unknown }) as State.State<unknown>
+        )
       }
+      // B. A state of another run: a group of one.
+      return aggregateOf(fiber, store, StateGroup.make([value]), value, options)
+    }
 
-      // B. A state iterable, checked and counted in one pass.
-      const group = StateGroup.fromUnknown(value)
-      if (Option.isSome(group)) return aggregateOf(fiber, store, group.value, value, options)
+    // B. A state iterable, checked and counted in one pass.
+    const group = StateGroup.fromUnknown(value)
+    if (Option.isSome(group)) return aggregateOf(fiber, store, group.value, value, options)
 
-      // C. Generators and other one-shot iterators.
-      const data = isIterator(value) ? drain(value) : value
+    // C. Generators and other one-shot iterators.
+    const data = isIterator(value) ? drain(value) : value
 
-      // D. A result record.
-      if (ResultRecord.isResultRecord(data)) return Effect.succeed(completed(fiber, data))
+    // D. A result record.
+    if (ResultRecord.isResultRecord(data)) return Effect.succeed(completed(fiber, data))
 
-      // Opt-in: states nested in arrays, plain objects, Sets and Maps.
-      if (options?.nested === true) {
-        const nested = collectNested(data)
-        if (nested.length > 0) return aggregateOf(fiber, store, StateGroup.make(nested), data, options)
-      }
+    // Opt-in: states nested in arrays, plain objects, Sets and Maps.
+    if (options?.nested === true) {
+      const nested = collectNested(data)
+      if (nested.length > 0) return aggregateOf(fiber, store, StateGroup.make(nested), data, options)
+    }
 
-      // E. Plain data.
-      return withRecord(store, data, options, (record) => completed(fiber, record))
-    })
-  )
+    // E. Plain data.
+    return withRecord(store, data, options, (record) => completed(fiber, record))
+  })
 
 /**
  * Prefect's `return_value_to_state`: the final state of a run from the value

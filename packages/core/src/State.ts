@@ -720,8 +720,7 @@ export const make = <T extends StateType.StateType, A = null>(options: MakeOptio
  * @category guards
  * @since 0.1.0
  */
-export const isState = (u: unknown): u is State<unknown> =>
-  u instanceof StateMarker || Predicate.hasProperty(u, TypeId)
+export const isState = (u: unknown): u is State<unknown> => u instanceof StateMarker || Predicate.hasProperty(u, TypeId)
 
 /**
  * @category predicates

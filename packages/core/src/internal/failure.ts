@@ -421,18 +421,11 @@ const buildFailed = (
   timestamp: number,
   name: string | undefined
 ): State.Failed<unknown> => {
-  const make = (data: unknown) =>
-    State.Failed<unknown>({
-      message,
-      data,
-      timestamp: new Date(timestamp),
-      stateDetails,
-      ...(name === undefined ? {} : { name })
-    })
+  const options: State.Options<unknown> = { message, data, timestamp: new Date(timestamp), stateDetails, name }
   try {
-    return make(data)
+    return State.Failed(options)
   } catch {
-    return make(new Error(formatException(data), { cause: data }))
+    return State.Failed({ ...options, data: new Error(formatException(data), { cause: data }) })
   }
 }
 
@@ -465,10 +458,13 @@ export const failedStateOf = (error: unknown, options?: FailedOptions): Effect.E
       const millis = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
       return Effect.succeed(buildFailed(error, message, details, millis, options?.name))
     }
-    return Effect.flatMap(failedData(store, error, options), (data) =>
-      Effect.clockWith((clock) =>
-        Effect.succeed(buildFailed(data, message, details, clock.currentTimeMillisUnsafe(), options?.name))
-      ))
+    return Effect.flatMap(
+      failedData(store, error, options),
+      (data) =>
+        Effect.clockWith((clock) =>
+          Effect.succeed(buildFailed(data, message, details, clock.currentTimeMillisUnsafe(), options?.name))
+        )
+    )
   })
 
 /** See `Failure.exceptionToFailedState`. */
