@@ -1,11 +1,10 @@
-import { assert, describe, it } from "@effect/vitest"
-import { Cause, Data, DateTime, Effect, Exit, Fiber, Layer, Schema } from "effect"
+import { assert, describe, expectTypeOf, it } from "@effect/vitest"
+import { Cause, Data, DateTime, Effect, Layer, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { HttpClientError, HttpClientRequest } from "effect/http"
 import * as fc from "fast-check"
 import { createServer, type AddressInfo } from "node:net"
-import { Failure, RunError, State } from "@runstate/core"
-import * as Aggregate from "@runstate/core/Aggregate"
+import { Failure, RunError, type State } from "@runstate/core"
 import * as ResultRecord from "@runstate/core/ResultRecord"
 import * as ResultStore from "@runstate/core/ResultStore"
 import { captureLogs, failingStore } from "./support.ts"
@@ -368,6 +367,28 @@ describe("exceptionToCrashedState", () => {
 })
 
 describe("exceptionToFailedState", () => {
+  it.effect("fails with Prefect's InvalidState when given no exception (undefined or null)", () =>
+    Effect.gen(function*() {
+      for (const missing of [undefined, null]) {
+        const error = yield* Effect.flip(Failure.exceptionToFailedState(missing))
+        assert.instanceOf(error, RunError.InvalidState)
+        assert.strictEqual(error.message, "Exception was not passed and no active exception could be found.")
+      }
+      // Falsy values that are not "no exception" are still errors to convert.
+      for (const [value, text] of [[0, "Error: 0"], ["", "Error: "], [false, "Error: false"]] as const) {
+        assert.strictEqual((yield* Failure.exceptionToFailedState(value)).message, text)
+      }
+    }))
+
+  it("types: only an argument that may be undefined or null can fail", () => {
+    expectTypeOf(Failure.exceptionToFailedState(new Error("e"))).toEqualTypeOf<
+      Effect.Effect<State.Failed<unknown>>
+    >()
+    expectTypeOf(Failure.exceptionToFailedState(undefined as unknown)).toEqualTypeOf<
+      Effect.Effect<State.Failed<unknown>, RunError.InvalidState>
+    >()
+  })
+
   it.effect("applies Prefect's prefix rule", () =>
     Effect.gen(function*() {
       const error = new ValueError("test error")
@@ -444,220 +465,5 @@ describe("exceptionToFailedState", () => {
         "Warn: Failed to write result: disk full Execution will continue, but the result has not been written"
       ])
     }).pipe(Effect.provide(Layer.merge(failingStore, logs.layer)))
-  })
-})
-
-describe("fromExit", () => {
-  const layer = ResultStore.layerMemory
-
-  it.effect("a success goes through returnValueToState", () =>
-    Effect.gen(function*() {
-      const state = yield* Failure.fromExit(Exit.succeed(42))
-      assert.strictEqual(state.type, "COMPLETED")
-      assert.strictEqual((state.data as ResultRecord.ResultRecord<unknown>).result, 42)
-      const manual = State.Failed({ message: "mine" })
-      assert.strictEqual((yield* Failure.fromExit(Exit.succeed(manual))).message, "mine")
-    }).pipe(Effect.provide(layer)))
-
-  it.effect("typed failures and defects are FAILED with retriable false", () =>
-    Effect.gen(function*() {
-      const failed = yield* Failure.fromExit(Exit.fail(new ValueError("v")))
-      assert.strictEqual(failed.type, "FAILED")
-      assert.strictEqual(failed.message, "ValueError: v")
-      assert.strictEqual(failed.stateDetails.retriable, false)
-      const died = yield* Failure.fromExit(Exit.die(new TypeError("bug")), {
-        message: "Task run encountered an exception"
-      })
-      assert.strictEqual(died.type, "FAILED")
-      assert.strictEqual(died.message, "Task run encountered an exception TypeError: bug")
-      const first = yield* Failure.fromExit(
-        Exit.failCause(Cause.combine(Cause.interrupt(1), Cause.fail("first")))
-      )
-      assert.strictEqual(first.type, "FAILED")
-      assert.strictEqual(first.message, "Error: first")
-    }).pipe(Effect.provide(layer)))
-
-  it.effect("a timeout is FAILED named TimedOut", () =>
-    Effect.gen(function*() {
-      const fiber = yield* Effect.forkChild(Effect.exit(Effect.timeout(Effect.never, "10 seconds")))
-      yield* TestClock.adjust("10 seconds")
-      const exit = yield* Fiber.join(fiber)
-      const state = yield* Failure.fromExit(exit)
-      assert.strictEqual(state.type, "FAILED")
-      assert.strictEqual(state.name, "TimedOut")
-      assert.strictEqual(state.message, "TimeoutError: Operation timed out after '10s'")
-    }).pipe(Effect.provide(layer)))
-
-  it.effect("interruption only is CRASHED, cancelled by the runtime", () =>
-    Effect.gen(function*() {
-      const state = yield* Failure.fromExit(Exit.failCause(Cause.interrupt(7)))
-      assert.strictEqual(state.type, "CRASHED")
-      assert.strictEqual(state.message, "Execution was cancelled by the runtime environment.")
-    }).pipe(Effect.provide(layer)))
-
-  it.effect("signal and exit errors crash, as failures or as defects", () =>
-    Effect.gen(function*() {
-      const cases: Array<[Exit.Exit<never, unknown>, string]> = [
-        [Exit.fail(new Failure.TerminationSignal({ signal: 15 })), "Execution was aborted by a termination signal."],
-        [Exit.die(new Failure.TerminationSignal({ signal: 15 })), "Execution was aborted by a termination signal."],
-        [Exit.fail(new Failure.InterruptSignal()), "Execution was aborted by an interrupt signal."],
-        [Exit.die(new Failure.InterruptSignal()), "Execution was aborted by an interrupt signal."],
-        [Exit.fail(new Failure.ProcessExit({ code: 2 })), "Execution was aborted by a process exit call."],
-        [Exit.die(new Failure.ProcessExit({ code: 2 })), "Execution was aborted by a process exit call."]
-      ]
-      for (const [exit, message] of cases) {
-        const state = yield* Failure.fromExit(exit)
-        assert.strictEqual(state.type, "CRASHED")
-        assert.strictEqual(state.message, message)
-      }
-    }).pipe(Effect.provide(layer)))
-})
-
-describe("run", () => {
-  const layer = ResultStore.layerMemory
-
-  it.effect("always succeeds with a state, whatever the effect does", () =>
-    Effect.gen(function*() {
-      const tasks: Array<Effect.Effect<unknown, unknown>> = [
-        Effect.succeed(1),
-        Effect.fail("boom"),
-        Effect.die(new Error("bug")),
-        Effect.sync(() => {
-          throw new RangeError("thrown in sync")
-        }),
-        Effect.interrupt,
-        Effect.fail(throwingProxy),
-        Effect.fail(undefined),
-        Effect.failCause(Cause.empty),
-        Effect.timeout(Effect.never, "1 second"),
-        Effect.fail(new Failure.TerminationSignal({ signal: 15 }))
-      ]
-      const fiber = yield* Effect.forkChild(Effect.forEach(tasks, (task) => Failure.run(task), { concurrency: 4 }))
-      yield* TestClock.adjust("1 second")
-      const states = yield* Fiber.join(fiber)
-      assert.deepStrictEqual(states.map((s) => [s.type, s.name]), [
-        ["COMPLETED", "Completed"],
-        ["FAILED", "Failed"],
-        ["FAILED", "Failed"],
-        ["FAILED", "Failed"],
-        ["CRASHED", "Crashed"],
-        ["FAILED", "Failed"],
-        ["FAILED", "Failed"],
-        ["FAILED", "Failed"],
-        ["FAILED", "TimedOut"],
-        ["CRASHED", "Crashed"]
-      ])
-      assert.strictEqual(states[1]!.message, "Error: boom")
-      assert.strictEqual(states[3]!.message, "RangeError: thrown in sync")
-      assert.strictEqual(states[4]!.message, "Execution was cancelled by the runtime environment.")
-      assert.strictEqual(states[6]!.message, "Error: undefined")
-      assert.strictEqual(states[9]!.message, "Execution was aborted by a termination signal.")
-
-      const aggregate = yield* Aggregate.returnValueToState(states)
-      assert.strictEqual(aggregate.type, "FAILED")
-      assert.strictEqual(aggregate.message, "9/10 states failed.")
-    }).pipe(Effect.provide(layer)))
-
-  it.effect("stamps the traceparent of the caller's span, or null without one", () =>
-    Effect.gen(function*() {
-      const inTask = Effect.gen(function*() {
-        const span = yield* Effect.currentSpan
-        const prefix = `00-${span.traceId}-${span.spanId}-`
-        const states = [
-          yield* Failure.run(Effect.fail(new Error("x"))),
-          yield* Failure.run(Effect.succeed("ok")),
-          yield* Failure.run(Effect.interrupt)
-        ]
-        return { prefix, states }
-      }).pipe(Effect.withSpan("task"))
-      const { prefix, states } = yield* inTask
-      assert.deepStrictEqual(states.map((s) => s.type), ["FAILED", "COMPLETED", "CRASHED"])
-      for (const state of states) {
-        assert.match(state.stateDetails.traceparent ?? "", traceparentPattern)
-        assert.isTrue(state.stateDetails.traceparent?.startsWith(prefix), state.type)
-      }
-      // No active span: no traceparent (run opens no span of its own).
-      for (const effect of [Effect.fail(new Error("x")), Effect.succeed("ok"), Effect.interrupt]) {
-        const state = yield* Failure.run(effect)
-        assert.isNull(state.stateDetails.traceparent, state.type)
-      }
-    }).pipe(Effect.provide(layer)))
-
-  it.effect("opens a span of its own when given `span`", () =>
-    Effect.gen(function*() {
-      let name = ""
-      let spanId = ""
-      let traceId = ""
-      const state = yield* Failure.run(
-        Effect.gen(function*() {
-          const span = yield* Effect.currentSpan
-          name = span.name
-          spanId = span.spanId
-          traceId = span.traceId
-          return 1
-        }),
-        { span: "engine.task" }
-      )
-      assert.strictEqual(name, "engine.task")
-      assert.isTrue(state.stateDetails.traceparent?.startsWith(`00-${traceId}-${spanId}-`))
-      const parentTrace = yield* Effect.gen(function*() {
-        const parent = yield* Effect.currentSpan
-        const child = yield* Failure.run(Effect.die(new Error("bug")), { span: "engine.task" })
-        return { parent, child }
-      }).pipe(Effect.withSpan("flow"))
-      const traceparent = parentTrace.child.stateDetails.traceparent ?? ""
-      assert.isTrue(traceparent.startsWith(`00-${parentTrace.parent.traceId}-`), "same trace as the caller")
-      assert.isFalse(traceparent.includes(parentTrace.parent.spanId), "the run's own span")
-    }).pipe(Effect.provide(layer)))
-
-  it.effect("writeResult persists the failure's record", () =>
-    Effect.gen(function*() {
-      const store = yield* ResultStore.ResultStore
-      const state = yield* Failure.run(Effect.fail({ code: 3 }), { writeResult: true, message: "Run failed:" })
-      assert.strictEqual(state.message, "Run failed: Error: {\"code\":3}")
-      const record = state.data as ResultRecord.ResultRecord<unknown>
-      assert.isTrue(record.persisted)
-      assert.isTrue(yield* store.exists(record.metadata.storageKey ?? ""))
-    }).pipe(Effect.provide(layer)))
-
-  it.effect("an outside interruption interrupts the effect and still builds the CRASHED state", () =>
-    Effect.gen(function*() {
-      const seen: Array<State.State<unknown>> = []
-      let finalized = false
-      const fiber = yield* Effect.forkChild(
-        Failure.run(
-          Effect.never.pipe(Effect.ensuring(Effect.sync(() => {
-            finalized = true
-          }))),
-          { onState: (state) => Effect.sync(() => seen.push(state)) }
-        )
-      )
-      yield* Effect.yieldNow
-      const exit = yield* Fiber.interrupt(fiber).pipe(Effect.andThen(Fiber.await(fiber)))
-      assert.isTrue(Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause))
-      assert.isTrue(finalized)
-      assert.strictEqual(seen.length, 1)
-      assert.strictEqual(seen[0]!.type, "CRASHED")
-      assert.strictEqual(seen[0]!.message, "Execution was cancelled by the runtime environment.")
-    }).pipe(Effect.provide(layer)))
-
-  it.effect("a failing onState hook is logged and does not fail the run", () => {
-    const logs = captureLogs()
-    return Effect.gen(function*() {
-      const state = yield* Failure.run(Effect.succeed(1), { onState: () => Effect.fail("hook broke") })
-      assert.strictEqual(state.type, "COMPLETED")
-      assert.strictEqual(logs.messages.length, 1)
-      assert.match(logs.messages[0]!, /onState failed: Error: hook broke/)
-    }).pipe(Effect.provide(Layer.merge(layer, logs.layer)))
-  })
-
-  it("every failure value gives a FAILED state with formatException's message (property)", () => {
-    fc.assert(
-      fc.property(fc.anything({ withBigInt: true }), (u) => {
-        const state = Effect.runSync(Failure.run(Effect.fail(u)).pipe(Effect.provide(layer)))
-        return state.type === "FAILED" && state.message === Failure.formatException(u)
-      }),
-      { seed, numRuns: 100 }
-    )
   })
 })

@@ -1,4 +1,4 @@
-import { assert, describe, expect, it } from "@effect/vitest"
+import { assert, describe, expect, it, vi } from "@effect/vitest"
 import { DateTime, Effect, Equal, Hash } from "effect"
 import * as fc from "fast-check"
 import { RunError, State, StateDetails, StateType } from "@runstate/core"
@@ -452,6 +452,43 @@ describe("withTraceparent", () => {
       )
       assert.strictEqual(state.stateDetails.traceparent, null)
     }))
+
+  it("constructs no error when no span is active (effect's currentSpan would build one)", () => {
+    // Every effect error built with arguments records them through Object.defineProperty under this symbol.
+    const plainArgs = Symbol.for("effect/Data/Error/plainArgs")
+    const errorsBuilt = (program: Effect.Effect<unknown>): number => {
+      const spy = vi.spyOn(Object, "defineProperty")
+      try {
+        Effect.runSync(program)
+        return spy.mock.calls.filter((call) => call[1] === plainArgs).length
+      } finally {
+        spy.mockRestore()
+      }
+    }
+    // The detector sees the NoSuchElementError of a span lookup that fails ...
+    assert.isAbove(errorsBuilt(Effect.option(Effect.currentSpan)), 0)
+    // ... and none from stamping, with or without a traceparent to clear.
+    assert.strictEqual(errorsBuilt(State.withTraceparent(State.Completed())), 0)
+    const stamped = State.Completed({
+      stateDetails: { traceparent: "00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbb-01" }
+    })
+    assert.strictEqual(errorsBuilt(State.withTraceparent(stamped)), 0)
+  })
+
+  it("returns the very state when its traceparent is already right", () => {
+    const state = State.Completed()
+    assert.strictEqual(Effect.runSync(State.withTraceparent(state)), state)
+  })
+})
+
+describe("isState", () => {
+  it("answers for states of every type, and for objects carrying the type id some other way", () => {
+    for (const type of StateType.all) assert.isTrue(State.isState(State.make({ type })))
+    assert.isTrue(State.isState({ [State.TypeId]: State.TypeId }))
+    for (const u of [null, undefined, 1, "s", {}, [], Object.create(null), { type: "COMPLETED" }]) {
+      assert.isFalse(State.isState(u))
+    }
+  })
 })
 
 describe("StateDetails reuse", () => {

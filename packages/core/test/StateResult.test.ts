@@ -1,4 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
+import { readFileSync } from "node:fs"
+import { resolve } from "node:path"
 import { Clock, Duration, Effect, Exit, Fiber, Layer, Logger, References, Schedule } from "effect"
 import { KeyValueStore } from "effect/persistence"
 import { TestClock } from "effect/testing"
@@ -422,6 +424,32 @@ describe("retry schedules", () => {
         assert.isAtMost(d, Math.max(5, Math.round(elapsed / 5)))
         assert.isAtMost(d, 250)
         elapsed += d
+      }
+    }))
+
+  it.effect("one retry contract: Prefect's 2.25 s of patience, first retries within 10 ms, 32 attempts", () =>
+    Effect.gen(function*() {
+      const delays = yield* delaysOf(StateResult.defaultRetrySchedule)
+      const total = delays.reduce((a, b) => a + b, 0)
+      const attempts = delays.length + 1
+      let elapsed = 0
+      let withinTen = 0
+      for (const d of delays) {
+        elapsed += d
+        if (elapsed <= 10) withinTen++
+      }
+      assert.strictEqual(total, 2250)
+      assert.isAtLeast(withinTen, 2, "at least two retries start within the first 10 ms")
+      assert.strictEqual(attempts, 32)
+      // The docs page and the JSDoc state the same figures.
+      const root = resolve(import.meta.dirname, "../../..")
+      const docs = readFileSync(resolve(root, "docs/results.md"), "utf8")
+      const jsdoc = readFileSync(resolve(root, "packages/core/src/StateResult.ts"), "utf8")
+      for (const text of [docs, jsdoc]) {
+        assert.include(text, "2.25 s")
+        assert.include(text, `${attempts} attempts`)
+        assert.include(text, "10 ms")
+        assert.notInclude(text, "at most 10 attempts")
       }
     }))
 

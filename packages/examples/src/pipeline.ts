@@ -1,5 +1,5 @@
 /**
- * The demo pipeline: a flow of eight tasks, each run with `Failure.run`, whose
+ * The demo pipeline: a flow of eight tasks, each run with `Run.run`, whose
  * final states are aggregated into the flow's state with
  * `Aggregate.returnValueToState` — Prefect's flow semantics as one Effect that
  * requires a `ResultStore` and nothing else, so any storage layer runs it.
@@ -11,7 +11,7 @@
  * - the other five complete.
  */
 import { Clock, Duration, Effect, Ref, Schedule } from "effect"
-import { Aggregate, Failure, type ResultStore, State } from "@runstate/core"
+import { Aggregate, type ResultStore, Run, State } from "@runstate/core"
 
 /** One state a task went through, as the timeline shows it. */
 export interface TimelineEntry {
@@ -102,7 +102,7 @@ const runTask = (
     const started = yield* Clock.currentTimeMillis
     yield* record(task.name, State.Running())
     const effect = task.timeout === undefined ? task.effect : Effect.timeout(task.effect, task.timeout)
-    const attempt = Failure.run(effect, { key: keyOf(task.name), writeResult: true })
+    const attempt = Run.run(effect, { key: keyOf(task.name), writeResult: true })
     const step = task.retry === undefined ? undefined : yield* Schedule.toStep(task.retry)
     let state = yield* attempt
     while (step !== undefined && State.isFailed(state)) {

@@ -51,6 +51,7 @@ const expected: Record<string, unknown> = {
     raw: { rows: 42 }
   },
   "src/docs/module-ResultStore.ts": { "result": { "rows": 42 }, "key": "daily-report", "serializer": "json" },
+  "src/docs/module-Run.ts": { rows: 42, failed: "Upstream: 503", failedUnderKey: false },
   "src/docs/module-RunError.ts": "Run is paused, its result is not available.",
   "src/docs/module-Serializer.ts": {
     "recordedAs": "json",

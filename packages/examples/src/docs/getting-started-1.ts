@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import { Aggregate, Failure, ResultStore, State } from "@runstate/core"
+import { Aggregate, ResultStore, Run, State } from "@runstate/core"
 
 // Four tasks: one succeeds, one fails, one times out, one cancels itself.
 const tasks = [
@@ -11,7 +11,7 @@ const tasks = [
 
 // The flow: run each task to its final state, then aggregate them (Prefect's rule).
 export const flow = Effect.gen(function*() {
-  const states = yield* Effect.forEach(tasks, (task) => Failure.run(task))
+  const states = yield* Effect.forEach(tasks, (task) => Run.run(task))
   const final = yield* Aggregate.returnValueToState(states)
   return State.format(final)
 })

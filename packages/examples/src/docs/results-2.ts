@@ -1,8 +1,8 @@
 import { Effect, Schedule } from "effect"
-import { Failure, ResultStore, StateResult } from "@runstate/core"
+import { ResultStore, Run, StateResult } from "@runstate/core"
 
 export const program = Effect.gen(function*() {
-  const failed = yield* Failure.run(Effect.fail(new Error("disk full")))
+  const failed = yield* Run.run(Effect.fail(new Error("disk full")))
   // By default reading a failed state's result fails with its error ...
   const error = yield* Effect.flip(StateResult.getStateResult(failed))
   // ... `raiseOnFailure: false` returns it instead; `retrySchedule` replaces the read retries.

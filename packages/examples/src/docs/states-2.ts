@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import { Failure, ResultStore } from "@runstate/core"
+import { Failure, ResultStore, Run } from "@runstate/core"
 
 const outcomes = [
   Effect.fail(new Error("boom")), // a typed failure: FAILED
@@ -7,5 +7,5 @@ const outcomes = [
   Effect.fail(new Failure.TerminationSignal({ signal: 15 })) // a signal: CRASHED
 ]
 
-export const program = Effect.forEach(outcomes, (effect) => Effect.map(Failure.run(effect), (state) => state.type))
+export const program = Effect.forEach(outcomes, (effect) => Effect.map(Run.run(effect), (state) => state.type))
   .pipe(Effect.provide(ResultStore.layerMemory))
