@@ -22,6 +22,7 @@ import { dual } from "effect/Function"
 import { pipeArguments, type Pipeable } from "effect/Pipeable"
 import * as Predicate from "effect/Predicate"
 import { repr, reprString } from "./internal/pyrepr.ts"
+import { StateMarker } from "./internal/stateMarker.ts"
 import { traceparentOf } from "./internal/trace.ts"
 import * as Uuid from "./internal/uuid.ts"
 import type * as ResultRecord from "./ResultRecord.ts"
@@ -329,14 +330,10 @@ const StateProto = {
   }
 }
 
-/**
- * A constructor whose `prototype` is the prototype every state class shares,
- * for a fast {@link isState}: `instanceof` walks a state's prototype chain in
- * a few pointer loads, while the property lookup behind `hasProperty` is
- * megamorphic across the nine state classes. Objects that carry the type id
- * some other way still answer through the property check.
- */
-function StateMarker(): void {}
+// For a fast `isState`: `instanceof` walks a state's prototype chain in a few
+// pointer loads, while the property lookup behind `hasProperty` is megamorphic
+// across the nine state classes. Objects that carry the type id some other way
+// still answer through the property check.
 StateMarker.prototype = StateProto
 
 // One class per type so that V8 allocates every state with one stable shape.

@@ -13,6 +13,7 @@ import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import { pipeArguments, type Pipeable } from "effect/Pipeable"
 import * as Predicate from "effect/Predicate"
+import { StateMarker } from "./internal/stateMarker.ts"
 import * as State from "./State.ts"
 import * as StateType from "./StateType.ts"
 
@@ -166,6 +167,9 @@ const build = (
   return group
 }
 
+// The loops test `x instanceof StateMarker` first (written out, so that the
+// check's type feedback is this loop's own), then fall back to `State.isState`,
+// so the answer is exactly `State.isState`'s.
 // The counting loops hold nothing but the loop, so that the optimised code of a
 // long first call (on-stack replacement) does not meet an unseen call after it.
 
@@ -177,7 +181,7 @@ const scanArray = (xs: ReadonlyArray<unknown>, check: boolean, c: Float64Array, 
   const n = xs.length
   for (let i = 0; i < n; i++) {
     const x = xs[i]
-    if (check && !State.isState(x)) return false
+    if (check && !(x instanceof StateMarker) && !State.isState(x)) return false
     const slot = slotOf((x as State.State<unknown>).type)
     if (c[slot]++ === 0) first[slot] = i
   }
@@ -188,7 +192,7 @@ const scanArray = (xs: ReadonlyArray<unknown>, check: boolean, c: Float64Array, 
 const scanSet = (xs: ReadonlySet<unknown>, check: boolean, c: Float64Array, first: Float64Array): number => {
   let i = 0
   for (const x of xs) {
-    if (check && !State.isState(x)) return -1
+    if (check && !(x instanceof StateMarker) && !State.isState(x)) return -1
     const slot = slotOf((x as State.State<unknown>).type)
     if (c[slot]++ === 0) first[slot] = i
     i++
