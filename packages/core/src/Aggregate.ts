@@ -217,13 +217,24 @@ type ValueState<A, Nested extends boolean> = Nested extends true ? State.Complet
   : State.Completed<RecordOf<A>>
 
 /**
+ * Whether a value of type `A` could be a state or a collection of states
+ * without the type saying so (`unknown`, `object`, `Array<unknown>`, ...).
+ */
+type MayHoldStates<A> = State.State<any> extends A ? true
+  : Array<State.State<any>> extends A ? true
+  : Set<State.State<any>> extends A ? true
+  : false
+
+/**
  * The state {@link returnValueToState} gives for a value of type `A`, as
- * precisely as the type tells: a state is kept ({@link KeptState}) or, when it
- * belongs to another run, aggregated; an array or Set of states is
- * {@link Aggregated}; a generator is drained into an array; any other value
- * is COMPLETED holding a record of it. With `Nested` (`nested: true`) plain
- * data may be an aggregate too. Reading the state's result back gives `A` in
- * every case (a kept state gives its own data's type).
+ * precisely as the type tells, member by member of a union: a state is kept
+ * ({@link KeptState}) or, when it belongs to another run, aggregated; an
+ * array or Set of states is {@link Aggregated}; a generator is drained into
+ * an array; a type that may hold states without saying so (`unknown`,
+ * `object`, `Array<unknown>`) gives any `State<unknown>`; any other value is
+ * COMPLETED holding a record of it. With `Nested` (`nested: true`) plain data
+ * may be an aggregate too. Reading the state's result back gives `A` (a kept
+ * state gives its own data's type).
  *
  * @category models
  * @since 0.2.0
@@ -232,6 +243,7 @@ export type ReturnState<A, Nested extends boolean = false> = A extends State.Sta
   : A extends ReadonlyArray<State.State<any>> | ReadonlySet<State.State<any>> ? Aggregated<A>
   : A extends Iterable<infer T> & { readonly next: (...args: ReadonlyArray<any>) => unknown }
     ? ValueState<Array<T>, Nested>
+  : MayHoldStates<A> extends true ? State.State<unknown>
   : ValueState<A, Nested>
 
 /** A one-shot iterator: generators, iterator helpers, `map.values()`, ... (Python's generators). */

@@ -401,6 +401,20 @@ describe("Run — typed run states", () => {
     expectTypeOf(Aggregate.returnValueToState(numbers())).toEqualTypeOf<
       Effect.Effect<State.Completed<ResultRecord.ResultRecord<Array<number>>>, never, ResultStore.ResultStore>
     >()
+    // A type that may hold states without saying so gives any state, read back as unknown.
+    expectTypeOf<Run.RunState<unknown>>().toEqualTypeOf<
+      State.State<unknown> | Run.RunFailed<never> | Run.RunCrashed<never>
+    >()
+    expectTypeOf<StateResult.ResultOf<Run.RunState<object>>>().toEqualTypeOf<unknown>()
+    expectTypeOf<StateResult.ResultOf<Run.RunState<Array<unknown>>>>().toEqualTypeOf<unknown>()
+    expectTypeOf<StateResult.ResultOf<Run.RunState<Array<number>>>>().toEqualTypeOf<Array<number>>()
+    expectTypeOf<StateResult.ResultOf<Run.RunState<number | string>>>().toEqualTypeOf<number | string>()
+    // States that always fail to read back add nothing; a failed state read without raising gives its data.
+    expectTypeOf<StateResult.ResultOf<State.Failed<number>>>().toEqualTypeOf<never>()
+    expectTypeOf<StateResult.ResultOf<State.Failed<number>, false>>().toEqualTypeOf<number>()
+    expectTypeOf<StateResult.ResultOf<State.Running<number>>>().toEqualTypeOf<never>()
+    expectTypeOf<StateResult.ResultOf<State.Completed<null>>>().toEqualTypeOf<never>()
+    expectTypeOf<StateResult.ResultOf<State.State<unknown>>>().toEqualTypeOf<unknown>()
     // nested: true may aggregate plain data.
     expectTypeOf(Run.run(Effect.succeed({ a: 1 }), { nested: true })).toEqualTypeOf<
       Effect.Effect<Run.RunState<{ a: number }, never, true>, never, ResultStore.ResultStore>
