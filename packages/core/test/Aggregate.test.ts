@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Layer, Option } from "effect"
+import { Cause, DateTime, Effect, Exit, Layer, Option } from "effect"
 import { Aggregate, ResultRecord, ResultStore, State, StateDetails, StateType } from "@runstate/core"
 import { aggregateExamples, captureLogs, failingStore } from "./support.ts"
 
@@ -74,6 +74,15 @@ describe("Aggregate.isStateIterable", () => {
     assert.strictEqual(quoted.pipe(Aggregate.unquote), states)
     assert.deepStrictEqual(Aggregate.quote(1).toJSON(), { _id: "Quote", value: 1 })
     assert.include(String(Aggregate.quote(1)), "Quote")
+  })
+})
+
+describe("returnValueToState — the store", () => {
+  it("run without the ResultStore its type requires, it dies with a clear message instead of crashing", () => {
+    const untyped = Aggregate.returnValueToState(1) as Effect.Effect<unknown, never, never>
+    const exit = Effect.runSyncExit(untyped)
+    assert.isTrue(Exit.isFailure(exit))
+    assert.match(String(Cause.squash((exit as Exit.Failure<unknown, never>).cause)), /needs a ResultStore/)
   })
 })
 
