@@ -2,7 +2,7 @@
  * Running a user's effect to its final state: the bridge from an Effect
  * `Exit` to a Prefect state (`fromExit`) and the runner that always succeeds
  * with that state (`run`). The state is typed by the effect: `run` of an
- * `Effect<A, E, R>` succeeds with a {@link RunState}`<A, E>`, whose result
+ * `Effect<A, E, R>` succeeds with a `RunState<A, E>`, whose result
  * `StateResult.getStateResult` reads back as an `A`.
  *
  * The rule is Prefect's: a value the effect returns becomes COMPLETED (or the
@@ -82,8 +82,8 @@ export interface RunCrashed<out E> extends State.Crashed<unknown> {
  *   (data swapped for a record) or its aggregate; for a returned collection
  *   of states, their aggregate (COMPLETED, FAILED, CANCELLED or PAUSED)
  *   holding a record of the collection;
- * - {@link RunFailed}`<E>` when the effect failed or died;
- * - {@link RunCrashed}`<E>` when the run was stopped from outside.
+ * - `RunFailed<E>` when the effect failed or died;
+ * - `RunCrashed<E>` when the run was stopped from outside.
  *
  * `StateResult.getStateResult` of a `RunState<A, E>` succeeds with `A`.
  * `Nested` is `true` when the run aggregates states nested inside plain data
@@ -332,7 +332,7 @@ const runImpl = (
 /**
  * Runs a user's effect and always succeeds with its final state, typed by the
  * effect: `run(effect: Effect<A, E, R>)` succeeds with a
- * {@link RunState}`<A, E>`, and `StateResult.getStateResult` of that state
+ * `RunState<A, E>`, and `StateResult.getStateResult` of that state
  * succeeds with an `A` — no casts. See {@link fromExit} for the Exit → State
  * decision.
  *
