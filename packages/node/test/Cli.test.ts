@@ -140,12 +140,20 @@ describe("Cli inspect", () => {
           join(root, "results", "test")
         }","expiration":null,"serializer":${jsonSerializer},"prefect_version":"3.8.4","storage_block_id":null}`
       )
-      const { exit, stdout } = yield* runCli(["inspect", join(root, "metadata"), "--json"])
-      assert.strictEqual(exit._tag, "Success")
-      const [entry] = JSON.parse(stdout).entries
+      // The whole storage: the result lies inside it and is read.
+      const whole = yield* runCli(["inspect", root, "--json"])
+      assert.strictEqual(whole.exit._tag, "Success")
+      const entry = JSON.parse(whole.stdout).entries.find((e: { file: string }) => e.file === "metadata/test")
       assert.strictEqual(entry.kind, "metadata")
       assert.strictEqual(entry.serializer, "json")
       assert.deepStrictEqual(entry.value, { rows: 42 })
+      // Only the metadata directory: the result lies outside it, so it is read only when opted in.
+      const only = yield* runCli(["inspect", join(root, "metadata"), "--json"])
+      const [refused] = JSON.parse(only.stdout).entries
+      assert.strictEqual(refused.decoded, false)
+      assert.include(refused.note, "outside the inspected directory (--allow-outside reads it)")
+      const opted = yield* runCli(["inspect", join(root, "metadata"), "--json", "--allow-outside"])
+      assert.deepStrictEqual(JSON.parse(opted.stdout).entries[0].value, { rows: 42 })
     }))
 
   it.effect("shows progress on stderr past 1000 files, off a terminal", () =>
