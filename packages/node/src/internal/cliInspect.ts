@@ -24,6 +24,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as KeyValueStore from "effect/persistence/KeyValueStore"
 import * as Redacted from "effect/Redacted"
+import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import * as NodeCompression from "../NodeCompression.ts"
 import { oneLine } from "./cliText.ts"
@@ -88,14 +89,19 @@ export const pickleNote = "pickle: not readable outside Python"
 
 const tempFile = /(^|\/)\.[^/]*\.runstate-tmp$/
 
-const messageOf = (u: unknown): string => {
-  if (u instanceof Error) {
-    // Effect's UnknownError wraps the thrown value: show the original message.
+const messageOf = (u: unknown, depth = 0): string => {
+  if (typeof u === "object" && u !== null) {
+    const message = "message" in u && typeof u.message === "string" ? u.message : ""
     const cause = (u as { readonly cause?: unknown }).cause
-    if (u.message.startsWith("An error occurred in") && cause !== undefined) return messageOf(cause)
-    return u.message
+    // Effect's UnknownError and client errors wrap the thrown value: show the original message.
+    if ((message === "" || message.startsWith("An error occurred in")) && cause !== undefined && depth < 8) {
+      return messageOf(cause, depth + 1)
+    }
+    if (message !== "") return message
+    const code = (u as { readonly code?: unknown }).code
+    if (typeof code === "string") return code
+    if (u instanceof Error) return u.name
   }
-  if (typeof u === "object" && u !== null && "message" in u && typeof u.message === "string") return u.message
   return String(u)
 }
 
@@ -145,11 +151,11 @@ const readRegular = (file: string, root: string | undefined, maxBytes: number): 
     let target = file
     if (lstat.isSymbolicLink()) {
       target = await fs.realpath(file)
+      const stat = await fs.stat(target)
+      if (stat.isDirectory()) return { error: "symbolic link to a directory: not followed" }
       if (root !== undefined && !isInside(root, target)) {
         return { error: "symbolic link to outside the inspected directory: not followed" }
       }
-      const stat = await fs.stat(target)
-      if (stat.isDirectory()) return { error: "symbolic link to a directory: not followed" }
       if (!stat.isFile()) return { error: `symbolic link to ${kindOf(stat)}: not read` }
     } else if (!lstat.isFile()) return { error: `${kindOf(lstat)}: not read` }
     const handle = await fs.open(target, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
@@ -259,6 +265,8 @@ const storeSource = (
     const shown = redactUrl(url)
     const maxBytes = options.maxBytes ?? defaultMaxBytes
     const context = yield* Layer.build(layer).pipe(
+      // The client logs each failed connection attempt; the CLI reports the outcome in one line instead.
+      Effect.provideService(References.MinimumLogLevel, "None"),
       Effect.mapError((e) => `cannot connect to ${shown}: ${oneLine(messageOf(e))}`)
     )
     const kv = Context.get(context, KeyValueStore.KeyValueStore)
