@@ -315,9 +315,7 @@ export const readStateDocument = (text: string): Effect.Effect<StateDocument, st
     }
     const unwrapped = unwrapState(json)
     const state = yield* Effect.suspend(() => Wire.decodeStateResponse(unwrapped)).pipe(
-      Effect.catchCause((cause) =>
-        Effect.fail(`not a Prefect state: ${Text.oneLine(messageOf(Cause.squash(cause)))}`)
-      )
+      Effect.catchCause((cause) => Effect.fail(`not a Prefect state: ${Text.oneLine(messageOf(Cause.squash(cause)))}`))
     )
     const has = (key: string) =>
       typeof unwrapped === "object" && unwrapped !== null && Object.hasOwn(unwrapped, key) &&
@@ -358,7 +356,9 @@ const describeData = (data: unknown): string => {
   if (ResultRecord.isResultRecordMetadata(data)) {
     const expiration = data.expiration === null ? "never" : DateTime.formatIso(data.expiration)
     return Text.oneLine(
-      `result metadata — storage key ${data.storageKey ?? "(none)"}, serializer ${data.serializer.type}, expiration ${expiration}`
+      `result metadata — storage key ${
+        data.storageKey ?? "(none)"
+      }, serializer ${data.serializer.type}, expiration ${expiration}`
     )
   }
   return formatValue(data, 100)
@@ -399,7 +399,9 @@ export const formatState = (
       lines.push("  details")
       const width = Math.max(...set.map(([key]) => key.length))
       for (const [key, value] of set) {
-        lines.push(`    ${Text.pad(key, width)}  ${typeof value === "string" ? Text.oneLine(value) : formatValue(value)}`)
+        lines.push(
+          `    ${Text.pad(key, width)}  ${typeof value === "string" ? Text.oneLine(value) : formatValue(value)}`
+        )
       }
     }
     return lines.join("\n")

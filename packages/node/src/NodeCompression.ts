@@ -21,6 +21,7 @@ import * as zlib from "node:zlib"
 import * as Compression from "@runstate/core/Compression"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as LiblzmaWasm from "node-liblzma/wasm"
 
 const messageOf = (e: unknown): string => e instanceof Error ? e.message : String(e)
 
@@ -61,10 +62,13 @@ const zlibLibrary = (
 // lzma (xz) through liblzma compiled to WebAssembly
 // ---------------------------------------------------------------------------------------
 
-type Wasm = typeof import("node-liblzma/wasm")
+type Wasm = typeof LiblzmaWasm
 
 /** Loads the WebAssembly liblzma once per process (Node caches the module; its instance is machinery, no data). */
-const loadWasm: Effect.Effect<{ readonly wasm: Wasm; readonly module: Awaited<ReturnType<Wasm["initModule"]>> }, Compression.CompressionError> = Effect.tryPromise({
+const loadWasm: Effect.Effect<
+  { readonly wasm: Wasm; readonly module: Awaited<ReturnType<Wasm["initModule"]>> },
+  Compression.CompressionError
+> = Effect.tryPromise({
   try: async () => {
     const wasm = await import("node-liblzma/wasm")
     return { wasm, module: await wasm.initModule() }

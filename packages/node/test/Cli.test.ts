@@ -367,7 +367,12 @@ describe("Cli inspect: stores by URL", () => {
   it.live("postgres:// lists the records of a SQL store (KeyValueStore.layerSql)", () =>
     Effect.gen(function*() {
       const server = yield* postgresServer
-      const pg = PgClient.layer({ host: server.host, port: server.port, username: server.user, database: server.database })
+      const pg = PgClient.layer({
+        host: server.host,
+        port: server.port,
+        username: server.user,
+        database: server.database
+      })
       const store = ResultStore.layer({ serializer: Serializer.json }).pipe(
         Layer.provide(KeyValueStore.layerSql({ table: "cli_results" })),
         Layer.provide(pg)

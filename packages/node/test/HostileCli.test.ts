@@ -77,7 +77,10 @@ describe("hostile: paths outside the inspected directory", () => {
     const r = cli(["inspect", dir, "--json"])
     assert.strictEqual(r.status, 0, r.stderr)
     assert.strictEqual(entry(r.stdout, "dirlink").error, "symbolic link to a directory: not followed")
-    assert.strictEqual(entry(r.stdout, "outlink").error, "symbolic link to outside the inspected directory: not followed")
+    assert.strictEqual(
+      entry(r.stdout, "outlink").error,
+      "symbolic link to outside the inspected directory: not followed"
+    )
     assert.strictEqual(entry(r.stdout, "inlink").value, "inside")
     assert.notInclude(r.stdout, "OUTSIDE")
     const linkedRoot = join(tempDir("root"), "link")
@@ -150,7 +153,10 @@ describe("hostile: FIFOs, signals and sizes", () => {
     assert.strictEqual(entry(r.stdout, "big").error, "larger than the limit of 2000000 bytes (--max-size): not read")
     assert.strictEqual(entry(r.stdout, "good").value, "fine")
     const text = cli(["inspect", dir, "--max-size", "2000000"])
-    assert.match(text.stdout, /bomb\s+record\s+compressed\/json\s+never\s+error: Decompressed data \('zlib'\) exceeds the limit of 2000000 bytes/)
+    assert.match(
+      text.stdout,
+      /bomb\s+record\s+compressed\/json\s+never\s+error: Decompressed data \('zlib'\) exceeds the limit of 2000000 bytes/
+    )
     assert.strictEqual(cli(["inspect", dir, "--max-size", "0"]).status, 1)
   })
 
@@ -159,7 +165,10 @@ describe("hostile: FIFOs, signals and sizes", () => {
     // CPython: base64.encodebytes(lzma.compress(b'{"a": [1, 2, 3], "b": null, "s": "The results are in..."}'))
     const lzma =
       "/Td6WFoAAATm1rRGAgAhARYAAAB0L+WjAQA4eyJhIjogWzEsIDIsIDNdLCAiYiI6IG51bGwsICJz\nIjogIlRoZSByZXN1bHRzIGFyZSBpbi4uLiJ9AAAAAIHK9y6kbl/TAAFROTZRI9wftvN9AQAAAAAE\nWVo=\n"
-    writeFileSync(join(dir, "r"), envelope(`{"type":"compressed/json","serializer":${jsonSerializer},"compressionlib":"lzma"}`, lzma))
+    writeFileSync(
+      join(dir, "r"),
+      envelope(`{"type":"compressed/json","serializer":${jsonSerializer},"compressionlib":"lzma"}`, lzma)
+    )
     const r = cli(["inspect", dir, "--json"])
     assert.deepStrictEqual(entry(r.stdout, "r").value, { a: [1, 2, 3], b: null, s: "The results are in..." })
   })

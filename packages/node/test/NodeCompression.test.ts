@@ -19,8 +19,7 @@ const python = {
   lzmaEmpty: "/Td6WFoAAATm1rRGAgAhARYAAAB0L+WjAQABIiIAAADIe5u8LD35pAABGgLcLqV+H7bzfQEAAAAA\nBFla\n",
   zlib1: "eJyrVkpUslKINtRRMNJRMI7VUVBKAvLzSnNygMxiIFMpJCNVoSi1uDSnpFghsShVITNPT09PqRYA\no/sPsg==\n",
   // gzip.compress(..., mtime=0)
-  gzip1:
-    "H4sIAAAAAAACA6tWSlSyUog21FEw0lEwjtVRUEoC8vNKc3KAzGIgUykkI1WhKLW4NKekWCGxKFUh\nM09PT0+pFgAaOZlUOQAAAA==\n"
+  gzip1: "H4sIAAAAAAACA6tWSlSyUog21FEw0lEwjtVRUEoC8vNKc3KAzGIgUykkI1WhKLW4NKekWCGxKFUh\nM09PT0+pFgAaOZlUOQAAAA==\n"
 }
 const v2 = Array.from({ length: 60 }, (_, i) => ({ i, name: `item ${i}`, ok: i % 3 === 0 }))
 
@@ -50,9 +49,10 @@ describe("NodeCompression", () => {
 
   it.effect("a record with Prefect's default compressed/json metadata (lzma) reads back", () =>
     Effect.gen(function*() {
-      const record = `{"metadata":{"storage_key":"/root/.prefect/storage/k","expiration":null,"serializer":{"type":"compressed/json","serializer":{"type":"json","jsonlib":"json","object_encoder":"prefect.serializers.prefect_json_object_encoder","object_decoder":"prefect.serializers.prefect_json_object_decoder","dumps_kwargs":{},"loads_kwargs":{}},"compressionlib":"lzma"},"prefect_version":"3.8.4","storage_block_id":null},"result":${
-        JSON.stringify(python.lzma1)
-      }}`
+      const record =
+        `{"metadata":{"storage_key":"/root/.prefect/storage/k","expiration":null,"serializer":{"type":"compressed/json","serializer":{"type":"json","jsonlib":"json","object_encoder":"prefect.serializers.prefect_json_object_encoder","object_decoder":"prefect.serializers.prefect_json_object_decoder","dumps_kwargs":{},"loads_kwargs":{}},"compressionlib":"lzma"},"prefect_version":"3.8.4","storage_block_id":null},"result":${
+          JSON.stringify(python.lzma1)
+        }}`
       const read = yield* ResultRecord.deserialize(bytes(record))
       expect(read.result).toEqual(v1)
       expect(read.metadata.serializer.fields["compressionlib"]).toBe("lzma")
@@ -126,7 +126,9 @@ describe("NodeCompression", () => {
     Effect.gen(function*() {
       const bomb = deflateSync(new Uint8Array(2_000))
       const error = yield* Effect.flip(
-        Compression.decompress("zlib", bomb).pipe(Effect.provide(NodeCompression.layerWith({ maxDecompressedBytes: 1_000 })))
+        Compression.decompress("zlib", bomb).pipe(
+          Effect.provide(NodeCompression.layerWith({ maxDecompressedBytes: 1_000 }))
+        )
       )
       assert.instanceOf(error, Compression.DecompressedSizeExceeded)
       expect(error.limit).toBe(1_000)

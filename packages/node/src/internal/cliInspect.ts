@@ -123,7 +123,15 @@ interface Source {
   readonly readResult: (storageKey: string) => Effect.Effect<Read>
 }
 
-const kindOf = (stat: { isFIFO(): boolean; isSocket(): boolean; isDirectory(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }) =>
+const kindOf = (
+  stat: {
+    isFIFO(): boolean
+    isSocket(): boolean
+    isDirectory(): boolean
+    isCharacterDevice(): boolean
+    isBlockDevice(): boolean
+  }
+) =>
   stat.isDirectory()
     ? "a directory"
     : stat.isFIFO()
@@ -234,7 +242,9 @@ const directorySource = (
             if (!path.isAbsolute(storageKey)) return readRegular(path.join(root, storageKey), root, maxBytes)
             // Prefect writes absolute keys; a key inside the directory (as given or as resolved) is read.
             if (isInside(root, storageKey) || isInside(resolved, storageKey)) {
-              const inside = isInside(root, storageKey) ? storageKey : path.join(root, path.relative(resolved, storageKey))
+              const inside = isInside(root, storageKey)
+                ? storageKey
+                : path.join(root, path.relative(resolved, storageKey))
               return readRegular(inside, root, maxBytes)
             }
             return outside(storageKey)

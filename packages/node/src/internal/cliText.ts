@@ -327,6 +327,7 @@ export const pad = (s: string, width: number): string => {
 /** Control characters (and line breaks) of a name or message shown as escapes, so one entry stays one line. */
 export const oneLine = (s: string): string =>
   s.replace(
+    // oxlint-disable-next-line no-control-regex -- matching control characters is the point
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
     (c) =>
       c === "\n"
