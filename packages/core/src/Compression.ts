@@ -203,6 +203,10 @@ export const Compression: Context.Reference<Compression> = Context.Reference<Com
   { defaultValue: () => web }
 )
 
+/** A limit that is not a number ≥ 0 (`NaN`, negative) falls back to the default; `Infinity` means no limit. */
+const validLimit = (limit: number): number =>
+  typeof limit === "number" && limit >= 0 ? Math.floor(limit) : defaultMaxDecompressedBytes
+
 const notAvailableMessage = (library: string, operation: "compress" | "decompress"): string =>
   `Compression library ${reprString(library)} is not available in this environment, so ${
     operation === "compress" ? "serialization" : "deserialization"
@@ -231,7 +235,9 @@ export const compress = (library: string, bytes: Uint8Array): Effect.Effect<Uint
 
 /**
  * Decompresses `bytes` with the named library of the current service, bounded
- * by its `maxDecompressedBytes`.
+ * by its `maxDecompressedBytes` (checked again on the library's output, so a
+ * library that ignores the bound still cannot return more). A bound that is
+ * not a number ≥ 0 counts as the default; `Infinity` lifts it.
  *
  * @category operations
  * @since 0.2.0
@@ -243,15 +249,18 @@ export const decompress = (
   Effect.flatMap(
     Effect.service(Compression),
     (service) =>
-      Effect.flatMap(
-        lookup(service, library, "decompress"),
-        (lib) => lib.decompress(bytes, service.maxDecompressedBytes)
-      )
+      Effect.flatMap(lookup(service, library, "decompress"), (lib) => {
+        const limit = validLimit(service.maxDecompressedBytes)
+        return Effect.flatMap(
+          lib.decompress(bytes, limit),
+          (out) => out.byteLength > limit ? Effect.fail(sizeExceeded(library, limit)) : Effect.succeed(out)
+        )
+      })
   )
 
 /**
- * Runs `effect` with another bound on decompressed size (in bytes, a
- * positive integer), keeping the current libraries.
+ * Runs `effect` with another bound on decompressed size (in bytes;
+ * `Infinity` for none), keeping the current libraries.
  *
  * @example
  * ```ts

@@ -72,6 +72,31 @@ describe("Compression (core default: web CompressionStream)", () => {
       expect(error.message).not.toContain("UTF-8")
     }))
 
+  it.effect("a library that ignores the bound still cannot return more; bad bounds fall back to the default", () =>
+    Effect.gen(function*() {
+      const careless: Compression.Compression = {
+        libraries: {
+          fill: { compress: Effect.succeed, decompress: () => Effect.succeed(new Uint8Array(1_000)) }
+        },
+        maxDecompressedBytes: 999
+      }
+      const error = yield* Effect.flip(
+        Compression.decompress("fill", new Uint8Array(1)).pipe(Effect.provideService(Compression.Compression, careless))
+      )
+      assert.instanceOf(error, Compression.DecompressedSizeExceeded)
+      expect(error.limit).toBe(999)
+      for (const bad of [Number.NaN, -1]) {
+        const out = yield* Compression.decompress("fill", new Uint8Array(1)).pipe(
+          Effect.provideService(Compression.Compression, { ...careless, maxDecompressedBytes: bad })
+        )
+        expect(out.byteLength).toBe(1_000)
+      }
+      const unbounded = yield* Compression.decompress("zlib", yield* deflatedZeros(10_000)).pipe(
+        Compression.withMaxDecompressedBytes(Infinity)
+      )
+      expect(unbounded.byteLength).toBe(10_000)
+    }))
+
   it("the default bound is 256 MiB", () => {
     expect(Compression.defaultMaxDecompressedBytes).toBe(256 * 1024 * 1024)
     expect(Compression.web.maxDecompressedBytes).toBe(Compression.defaultMaxDecompressedBytes)

@@ -17,6 +17,7 @@
  *
  * @since 0.2.0
  */
+import * as buffer from "node:buffer"
 import * as zlib from "node:zlib"
 import * as Compression from "@runstate/core/Compression"
 import * as Effect from "effect/Effect"
@@ -49,7 +50,8 @@ const zlibLibrary = (
     Effect.suspend(() => {
       try {
         // `maxOutputLength` makes zlib stop (RangeError ERR_BUFFER_TOO_LARGE) instead of inflating a bomb.
-        return Effect.succeed(toBytes(decompressSync(bytes, { maxOutputLength: Math.max(1, maxBytes) })))
+        const maxOutputLength = Math.min(Math.max(1, maxBytes), buffer.constants.MAX_LENGTH)
+        return Effect.succeed(toBytes(decompressSync(bytes, { maxOutputLength })))
       } catch (cause) {
         return Effect.fail(
           isTooLarge(cause) ? Compression.sizeExceeded(library, maxBytes) : failure(library, "decompress", cause)
