@@ -7,7 +7,8 @@
  * `node-liblzma` (no native build, every platform Node runs on). It writes the
  * xz container with the defaults of CPython's `lzma.compress` (preset 6,
  * CRC64 check), byte for byte, and reads xz and legacy `.lzma` data as
- * `lzma.decompress` does.
+ * `lzma.decompress` does (concatenated streams; trailing data after a complete
+ * stream ignored).
  *
  * Every decompression stops at the service's `maxDecompressedBytes` and fails
  * with `Compression.DecompressedSizeExceeded`.
@@ -92,7 +93,6 @@ const LZMA_STREAM_END = 1
 const LZMA_RUN = 0
 const LZMA_FINISH = 3
 const LZMA_CHECK_CRC64 = 4
-const LZMA_CONCATENATED = 0x08
 /** liblzma's own bound on the decoder's memory (dictionary and state), as `lzma.decompress(memlimit=None)` has none. */
 const decoderMemlimit = 2n ** 62n
 const outChunk = 64 * 1024
@@ -120,7 +120,7 @@ const runStream = (
   input: Uint8Array,
   init: (ptr: number) => number,
   maxBytes: number
-): Uint8Array | typeof Exceeded => {
+): { readonly out: Uint8Array; readonly rest: number } | typeof Exceeded => {
   const { module, wasm } = loaded
   const stream = new wasm.WasmLzmaStream(module)
   const inPtr = wasm.copyToWasm(module, input)
@@ -149,7 +149,7 @@ const runStream = (
       out.set(c, offset)
       offset += c.byteLength
     }
-    return out
+    return { out, rest: stream.availIn }
   } finally {
     module._lzma_end(stream.ptr)
     stream.free()
@@ -158,19 +158,67 @@ const runStream = (
   }
 }
 
+const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  if (parts.length === 1) return parts[0]!
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let offset = 0
+  for (const p of parts) {
+    out.set(p, offset)
+    offset += p.byteLength
+  }
+  return out
+}
+
+/**
+ * CPython's `lzma.decompress`: streams one after another (xz or legacy
+ * `.lzma`, detected per stream), until the input ends; data after at least one
+ * complete stream that is not another stream (padding, garbage) is ignored.
+ */
+const decodeAll = (
+  loaded: Effect.Success<typeof loadWasm>,
+  input: Uint8Array,
+  maxBytes: number
+): Uint8Array | typeof Exceeded => {
+  const parts: Array<Uint8Array> = []
+  let total = 0
+  let offset = 0
+  do {
+    let step: ReturnType<typeof runStream>
+    try {
+      step = runStream(
+        loaded,
+        input.subarray(offset),
+        (ptr) => loaded.module._lzma_auto_decoder(ptr, decoderMemlimit, 0),
+        maxBytes - total
+      )
+    } catch (cause) {
+      if (parts.length > 0) break
+      throw cause
+    }
+    if (step === Exceeded) return Exceeded
+    parts.push(step.out)
+    total += step.out.byteLength
+    offset = input.byteLength - step.rest
+  } while (offset < input.byteLength)
+  return concat(parts)
+}
+
 const lzmaLibrary: Compression.Library = {
   compress: (bytes) =>
     Effect.flatMap(
       Effect.mapError(loadWasm, (e) => new Compression.CompressionError({ ...e, operation: "compress" })),
       (loaded) =>
         Effect.try({
-          try: () =>
-            runStream(
+          try: () => {
+            const step = runStream(
               loaded,
               bytes,
               (ptr) => loaded.module._lzma_easy_encoder(ptr, 6, LZMA_CHECK_CRC64),
-              Number.MAX_SAFE_INTEGER
-            ) as Uint8Array,
+              Number.POSITIVE_INFINITY
+            )
+            if (step === Exceeded) throw new Error("unreachable: no bound on compression")
+            return step.out
+          },
           catch: (cause) => failure("lzma", "compress", cause)
         })
     ),
@@ -178,13 +226,7 @@ const lzmaLibrary: Compression.Library = {
     Effect.flatMap(loadWasm, (loaded) =>
       Effect.flatMap(
         Effect.try({
-          try: () =>
-            runStream(
-              loaded,
-              bytes,
-              (ptr) => loaded.module._lzma_auto_decoder(ptr, decoderMemlimit, LZMA_CONCATENATED),
-              maxBytes
-            ),
+          try: () => decodeAll(loaded, bytes, maxBytes),
           catch: (cause) => failure("lzma", "decompress", cause)
         }),
         (out) => out === Exceeded ? Effect.fail(Compression.sizeExceeded("lzma", maxBytes)) : Effect.succeed(out)

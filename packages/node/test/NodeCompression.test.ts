@@ -47,6 +47,27 @@ describe("NodeCompression", () => {
       expect(yield* lzma.loads(bytes(python.lzmaEmpty))).toBe("")
     }).pipe(Effect.provide(NodeCompression.layer)))
 
+  it.effect("lzma: concatenated streams are joined and trailing garbage is ignored, as lzma.decompress does", () =>
+    Effect.gen(function*() {
+      const one = Buffer.from(python.lzma1, "base64")
+      const text = (b: Uint8Array) => dec.decode(b)
+      const expected = JSON.stringify(v1).replace(/,/g, ", ").replace(/:/g, ": ")
+      expect(text(yield* Compression.decompress("lzma", Buffer.concat([one, one])))).toBe(expected + expected)
+      expect(text(yield* Compression.decompress("lzma", Buffer.concat([one, Buffer.from("garbage")])))).toBe(expected)
+      // Garbage alone, or a truncated first stream, is an error.
+      assert.instanceOf(
+        yield* Effect.flip(Compression.decompress("lzma", Buffer.from("garbage"))),
+        Compression.CompressionError
+      )
+      // The bound counts every stream.
+      const error = yield* Effect.flip(
+        Compression.decompress("lzma", Buffer.concat([one, one])).pipe(
+          Compression.withMaxDecompressedBytes(expected.length + 1)
+        )
+      )
+      assert.instanceOf(error, Compression.DecompressedSizeExceeded)
+    }).pipe(Effect.provide(NodeCompression.layer)))
+
   it.effect("a record with Prefect's default compressed/json metadata (lzma) reads back", () =>
     Effect.gen(function*() {
       const record =
