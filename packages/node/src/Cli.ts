@@ -1,10 +1,13 @@
 /**
  * The `runstate` command-line tool (built on `effect/cli`): `runstate inspect
  * PATH` lists the result records of a storage directory — runstate's file
- * store or Prefect's `~/.prefect/storage` — with key, serializer, expiration
- * and decoded value; `runstate state FILE` decodes a Prefect state JSON
- * document and prints it as Prefect does. Both take `--json` for scripts.
- * Unreadable or corrupt files are reported, never fatal.
+ * store or Prefect's `~/.prefect/storage` — or of a Redis or SQL store named
+ * by URL, with key, serializer, expiration and decoded value (each value kind
+ * shown faithfully; `--json` is lossless); `runstate state FILE` decodes a
+ * Prefect state JSON document and prints it as Prefect does. Unreadable or
+ * corrupt files are reported, never fatal; only regular files inside the
+ * inspected directory are read, and only up to a size limit; errors print as
+ * one line on stderr.
  *
  * @since 0.1.0
  */
