@@ -4,7 +4,7 @@
  * JSON object whose `type` names it. `json` writes exactly the bytes Python's
  * `json.dumps(value, default=prefect_json_object_encoder)` writes, so Prefect
  * reads what runstate writes and the other way round; `compressedJson` wraps it
- * in zlib or gzip and base64; `schema` types a result with an `effect/Schema`
+ * in zlib, gzip or lzma (xz) and base64; `schema` types a result with an `effect/Schema`
  * while recording it as `json`; `unknown` stands for a serializer this runtime
  * cannot run (Prefect's `pickle`, custom ones): metadata naming it loads, using
  * it fails with Prefect's text.
@@ -20,6 +20,7 @@ import * as Inspectable from "effect/Inspectable"
 import * as Predicate from "effect/Predicate"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as Compression from "./Compression.ts"
 import * as FastJson from "./internal/fastJson.ts"
 import { reprString } from "./internal/pyrepr.ts"
 import * as PyJson from "./internal/pythonJson.ts"
@@ -96,16 +97,6 @@ const make = (
 export const isSerializer = (u: unknown): u is Serializer => Predicate.hasProperty(u, TypeId)
 
 const messageOf = (e: unknown): string => e instanceof Error ? e.message : String(e)
-
-/** Stream errors of some runtimes have an empty message and the reason in `cause` or `code`. */
-const streamErrorMessage = (e: unknown): string => {
-  const message = messageOf(e)
-  if (message !== "") return message
-  const cause = (e as { readonly cause?: unknown }).cause
-  if (cause instanceof Error && cause.message !== "") return cause.message
-  const code = (e as { readonly code?: unknown }).code
-  return typeof code === "string" ? code : "invalid or truncated data"
-}
 
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
@@ -237,11 +228,6 @@ export const json: Serializer = makeJson(jsonFields())
 // compressed
 // ---------------------------------------------------------------------------------------
 
-const compressionFormats: { readonly [lib: string]: CompressionFormat } = { zlib: "deflate", gzip: "gzip" }
-
-const pipeBytes = (bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> =>
-  new Response(new Blob([bytes.slice()]).stream().pipeThrough(stream)).arrayBuffer().then((b) => new Uint8Array(b))
-
 /** Python's `base64.encodebytes`: lines of 76 characters, each ending in a newline. */
 const encodeBytes = (bytes: Uint8Array): Uint8Array => {
   const text = Base64.encode(bytes)
@@ -258,63 +244,54 @@ const decodeBytes = (bytes: Uint8Array): Effect.Effect<Uint8Array, Serialization
       : Effect.succeed(decoded.success)
   })
 
-const makeCompressed = (type: string, inner: Serializer, compressionlib: string): Serializer => {
-  const format = Object.hasOwn(compressionFormats, compressionlib) ? compressionFormats[compressionlib] : undefined
-  const lib = `Compression library ${reprString(compressionlib)}`
-  const fields = { type, serializer: inner.fields, compressionlib }
-  if (format === undefined) {
-    return make(
-      type,
-      fields,
-      () => Effect.fail(notAvailable(lib, "serialization")),
-      () => Effect.fail(notAvailable(lib, "deserialization"))
-    )
-  }
-  return make(
+/** A compression failure (including the size bound) as a `SerializationError` carrying it as `cause`. */
+const compressionFailure = (
+  cause: Compression.CompressionError | Compression.DecompressedSizeExceeded
+): SerializationError => new SerializationError({ message: cause.message, cause })
+
+const makeCompressed = (type: string, inner: Serializer, compressionlib: string): Serializer =>
+  make(
     type,
-    fields,
+    { type, serializer: inner.fields, compressionlib },
     (value) =>
       Effect.flatMap(inner.dumps(value), (blob) =>
-        Effect.map(
-          Effect.tryPromise({
-            try: () => pipeBytes(blob, new CompressionStream(format)),
-            catch: (cause) =>
-              new SerializationError({
-                message: `Failed to compress with ${reprString(compressionlib)}: ${streamErrorMessage(cause)}`,
-                cause
-              })
-          }),
-          encodeBytes
-        )),
+        Effect.mapBoth(Compression.compress(compressionlib, blob), {
+          onFailure: compressionFailure,
+          onSuccess: encodeBytes
+        })),
     (bytes) =>
       Effect.flatMap(decodeBytes(bytes), (compressed) =>
         Effect.flatMap(
-          Effect.tryPromise({
-            try: () => pipeBytes(compressed, new DecompressionStream(format)),
-            catch: (cause) =>
-              new SerializationError({
-                message: `Failed to decompress with ${reprString(compressionlib)}: ${streamErrorMessage(cause)}`,
-                cause
-              })
-          }),
+          Effect.mapError(Compression.decompress(compressionlib, compressed), compressionFailure),
           inner.loads
         ))
   )
-}
 
 /**
  * Prefect's `compressed/json` serializer: `json` output compressed, then
  * base64 with a newline every 76 characters and a final newline (Python's
  * `base64.encodebytes`); reading accepts base64 with or without newlines.
- * `compressionlib` `"zlib"` (the default here) is Python's `zlib`, `"gzip"`
- * Python's `gzip`. Prefect's own default, `lzma`, has no platform-neutral JS
- * implementation: metadata naming it loads, but using it fails.
+ * `compressionlib` names the library as Prefect does: `"zlib"` (the default
+ * here), `"gzip"`, or `"lzma"` (Prefect's own default: the xz container,
+ * byte-compatible with CPython's `lzma.compress`).
+ *
+ * The libraries run through the `Compression` service, looked up when the
+ * serializer runs: the core's default has `zlib` and `gzip` (web
+ * `CompressionStream`); `NodeCompression.layer` from `@runstate/node` adds
+ * `lzma` and uses `node:zlib`. A library the service lacks fails with a
+ * `SerializationError` (`Compression library 'lzma' is not available in this
+ * environment, …`). Decompressed output is bounded by the service's
+ * `maxDecompressedBytes` (256 MiB unless changed with
+ * `Compression.withMaxDecompressedBytes`): past it, reading fails with a
+ * `SerializationError` whose `cause` is a `DecompressedSizeExceeded` naming
+ * the limit.
  *
  * @category serializers
  * @since 0.1.0
  */
-export const compressedJson = (options?: { readonly compressionlib?: "zlib" | "gzip" | undefined }): Serializer =>
-  makeCompressed("compressed/json", json, options?.compressionlib ?? "zlib")
+export const compressedJson = (
+  options?: { readonly compressionlib?: "zlib" | "gzip" | "lzma" | undefined }
+): Serializer => makeCompressed("compressed/json", json, options?.compressionlib ?? "zlib")
 
 // ---------------------------------------------------------------------------------------
 // schema
@@ -550,7 +527,7 @@ const decode = (u: unknown, depth: number): Decoded => {
  * and `compressed/pickle` are validated (a wrong field value or an extra key
  * fails; missing fields take Prefect's defaults; a compressed serializer's
  * inner `serializer` may be a type string or an object; any `compressionlib`
- * string loads, though only `zlib` and `gzip` can run). `pickle` and every
+ * string loads; it runs when the `Compression` service has that library). `pickle` and every
  * other type become an `unknown` placeholder keeping all fields. A value that
  * is already a `Serializer` is returned as is.
  *

@@ -10,6 +10,11 @@
 export * as Aggregate from "./Aggregate.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as Compression from "./Compression.ts"
+
+/**
  * @since 0.1.0
  */
 export * as Failure from "./Failure.ts"

@@ -42,6 +42,16 @@ const expected: Record<string, unknown> = {
   "src/docs/getting-started-3.ts": { "rows": 42 },
   "src/docs/module-Aggregate.ts": ["Completed()", "Cancelled('skipped')"],
   "src/docs/module-Cli.ts": "AwaitingRetry(type=SCHEDULED)",
+  "src/docs/module-Compression.ts": {
+    back: { rows: 42 },
+    lzma: "Compression library 'lzma' is not available in this environment, so serialization cannot be performed.",
+    bounded: "Decompressed data ('zlib') exceeds the limit of 4 bytes (maxDecompressedBytes)"
+  },
+  "src/docs/module-NodeCompression.ts": {
+    text:
+      "/Td6WFoAAATm1rRGAgAhARYAAAB0L+WjAQA4eyJhIjogWzEsIDIsIDNdLCAiYiI6IG51bGwsICJz\nIjogIlRoZSByZXN1bHRzIGFyZSBpbi4uLiJ9AAAAAIHK9y6kbl/TAAFROTZRI9wftvN9AQAAAAAE\nWVo=\n",
+    result: { rows: 42 }
+  },
   "src/docs/module-Failure.ts": ["While fetching: Upstream: 503", "Execution was aborted by an interrupt signal."],
   "src/docs/module-NodeResultStore.ts": true,
   "src/docs/module-NodeSignals.ts": ["COMPLETED", 143],

@@ -1,24 +1,31 @@
 /**
  * The `runstate` command-line tool (built on `effect/cli`): `runstate inspect
  * PATH` lists the result records of a storage directory — runstate's file
- * store or Prefect's `~/.prefect/storage` — with key, serializer, expiration
- * and decoded value; `runstate state FILE` decodes a Prefect state JSON
- * document and prints it as Prefect does. Both take `--json` for scripts.
- * Unreadable or corrupt files are reported, never fatal.
+ * store or Prefect's `~/.prefect/storage` — or of a Redis or SQL store named
+ * by URL, with key, serializer, expiration and decoded value (each value kind
+ * shown faithfully; `--json` is lossless); `runstate state FILE` decodes a
+ * Prefect state JSON document and prints it as Prefect does. Unreadable or
+ * corrupt files are reported, never fatal; only regular files inside the
+ * inspected directory are read, and only up to a size limit; errors print as
+ * one line on stderr.
  *
  * @since 0.1.0
  */
 import * as fs from "node:fs/promises"
+import * as ResultRecord from "@runstate/core/ResultRecord"
 import * as State from "@runstate/core/State"
 import * as Wire from "@runstate/core/Wire"
 import * as Argument from "effect/cli/Argument"
 import * as CliError from "effect/cli/CliError"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import * as Cause from "effect/Cause"
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Stdio from "effect/Stdio"
 import * as Stream from "effect/Stream"
 import * as Inspect from "./internal/cliInspect.ts"
+import * as Text from "./internal/cliText.ts"
 
 /**
  * One file of an inspected directory: its kind (`record` — a full envelope,
@@ -60,11 +67,31 @@ export const userError = (message: string): CliError.UserError =>
   new CliError.UserError({ cause: new Error(message), userMessage: message })
 
 /**
- * Inspects a storage directory (recursively) or a single file. Every file
- * becomes an entry — files that cannot be read or decoded carry an `error` —
- * so this fails only when `path` itself cannot be read. `onProgress` is
- * called every 100 files; `onListed` with the number of files before any is
- * read.
+ * Options of {@link inspect}: `maxBytes` (the most bytes read from one file
+ * and decompressed from one record; default 64 MiB), `allowOutside` (read a
+ * split-layout result that lies outside the inspected directory; default
+ * `false`), `prefix` (a Redis store's key prefix, default `runstate:`),
+ * `table` (a SQL store's table, default `effect_key_value_store`),
+ * `concurrency` (default 4), and the progress callbacks.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type InspectOptions = Inspect.Options
+
+/**
+ * Inspects a storage directory (recursively), a single file, or a store
+ * named by a `redis://` or `postgres://` URL (through the library's own
+ * layers: `NodeResultStore.layerRedisKeyValueStore`, `KeyValueStore.layerSql`).
+ * Every file becomes an entry — files that cannot be read or decoded carry an
+ * `error` — so this fails only when the target itself cannot be read.
+ *
+ * Only regular files are read (FIFOs, sockets and devices are reported, never
+ * opened, so nothing blocks), at most `maxBytes` of each; symbolic links are
+ * followed only to regular files inside the directory; a split-layout
+ * metadata file's result is read only inside the directory unless
+ * `allowOutside`. `onProgress` is called every 100 files; `onListed` with the
+ * number of files before any is read.
  *
  * @example
  * ```ts
@@ -78,23 +105,8 @@ export const userError = (message: string): CliError.UserError =>
  * @category inspecting
  * @since 0.1.0
  */
-export const inspect = (
-  path: string,
-  options?: {
-    readonly onListed?: ((total: number) => Effect.Effect<void>) | undefined
-    readonly onProgress?: ((done: number, total: number) => Effect.Effect<void>) | undefined
-  }
-): Effect.Effect<InspectReport, string> => Inspect.inspect(path, options)
-
-const preview = (value: unknown, width: number): string => {
-  let text: string
-  try {
-    text = JSON.stringify(value) ?? String(value)
-  } catch {
-    text = String(value)
-  }
-  return text.length > width ? `${text.slice(0, width - 1)}…` : text
-}
+export const inspect = (path: string, options?: InspectOptions): Effect.Effect<InspectReport, string> =>
+  Inspect.inspect(path, options)
 
 const kindLabel: Record<Inspect.EntryKind, string> = {
   record: "record",
@@ -103,9 +115,6 @@ const kindLabel: Record<Inspect.EntryKind, string> = {
   raw: "raw",
   unreadable: "unreadable"
 }
-
-const pad = (text: string, width: number): string =>
-  text.length >= width ? text : text + " ".repeat(width - text.length)
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`
 
@@ -126,15 +135,40 @@ export const summary = (report: InspectReport): string => {
   if (count("unreadable") > 0) parts.push(`${count("unreadable")} unreadable`)
   const expired = report.entries.filter((e) => e.expired).length
   const skipped = report.skipped > 0 ? `, ${plural(report.skipped, "temp file")} skipped` : ""
-  return `${report.path}: ${plural(report.entries.length, "file")}${parts.length > 0 ? ` — ${parts.join(", ")}` : ""}${
-    expired > 0 ? ` (${expired} expired)` : ""
-  }${skipped}`
+  return `${Text.oneLine(report.path)}: ${plural(report.entries.length, "file")}${
+    parts.length > 0 ? ` — ${parts.join(", ")}` : ""
+  }${expired > 0 ? ` (${expired} expired)` : ""}${skipped}`
 }
 
 /**
+ * A decoded value as one line of text, faithful to its kind: compact JSON for
+ * JSON values; `NaN`, `Infinity`, `-Infinity`, `-0.0`; big integers in full;
+ * sets as `{1, 2}` (`set()` when empty); bytes as Python's `b'…'`; an
+ * exception as `ValueError: message` (inside a container
+ * `ValueError('message')`); datetimes in ISO form. Cut to `width` display
+ * columns (East Asian wide characters count two; surrogate pairs are never
+ * split), ending in `…` when cut.
+ *
+ * @category formatting
+ * @since 0.2.0
+ */
+export const formatValue = (value: unknown, width = 100): string => {
+  try {
+    return Text.truncate(Text.oneLine(Text.preview(value, Math.max(width, 16) * 4)), width)
+  } catch (cause) {
+    return `<cannot display value: ${Text.oneLine(cause instanceof Error ? cause.message : String(cause))}>`
+  }
+}
+
+/** Keys longer than this many columns are shown by their end, `…` first. */
+const maxKeyWidth = 48
+
+/**
  * A report as text: the summary, then one line per file with key, kind,
- * serializer, expiration (`(expired)` when past) and the value — or the note
- * or error that stands for it.
+ * serializer, expiration (`(expired)` when past) and the value ({@link
+ * formatValue}) — or the note or error that stands for it. Columns are
+ * measured in display columns; keys longer than 48 columns are shown by
+ * their last 47 (after `…`).
  *
  * @category formatting
  * @since 0.1.0
@@ -142,41 +176,37 @@ export const summary = (report: InspectReport): string => {
 export const formatInspect = (report: InspectReport, options?: { readonly width?: number | undefined }): string => {
   const lines = [summary(report)]
   if (report.entries.length === 0) return lines[0]!
-  const keyWidth = Math.min(48, Math.max(3, ...report.entries.map((e) => e.file.length)))
+  const keys = report.entries.map((e) => Text.truncateStart(Text.oneLine(e.file), maxKeyWidth))
+  const keyWidth = Math.max(3, ...keys.map(Text.displayWidth))
   const expirationOf = (e: Inspect.Entry) =>
-    e.kind === "unreadable" || e.kind === "raw" ? "" : `${e.expiration ?? "never"}${e.expired ? " (expired)" : ""}`
-  const expirationWidth = Math.max(10, ...report.entries.map((e) => expirationOf(e).length))
-  const head = `${pad("KEY", keyWidth)}  ${pad("KIND", 10)}  ${pad("SERIALIZER", 15)}  ${
-    pad("EXPIRATION", expirationWidth)
+    e.kind === "unreadable" || e.kind === "raw"
+      ? ""
+      : `${Text.oneLine(e.expiration ?? "never")}${e.expired ? " (expired)" : ""}`
+  const expirationWidth = Math.max(10, ...report.entries.map((e) => Text.displayWidth(expirationOf(e))))
+  const serializerOf = (e: Inspect.Entry) => Text.truncate(Text.oneLine(e.serializer ?? ""), 15)
+  const head = `${Text.pad("KEY", keyWidth)}  ${Text.pad("KIND", 10)}  ${Text.pad("SERIALIZER", 15)}  ${
+    Text.pad("EXPIRATION", expirationWidth)
   }  VALUE`
   lines.push(head)
   const valueWidth = Math.max(20, (options?.width ?? 160) - head.length + 5)
-  for (const e of report.entries) {
+  report.entries.forEach((e, i) => {
     const value = e.error !== undefined
-      ? `error: ${e.error}`
+      ? Text.truncate(`error: ${Text.oneLine(e.error)}`, Math.max(valueWidth, 120))
       : e.note !== undefined
-      ? e.note
+      ? Text.oneLine(e.note)
       : e.decoded
-      ? preview(e.value, valueWidth)
+      ? formatValue(e.value, valueWidth)
       : ""
     lines.push(
-      `${pad(e.file, keyWidth)}  ${pad(kindLabel[e.kind], 10)}  ${pad(e.serializer ?? "", 15)}  ${
-        pad(expirationOf(e), expirationWidth)
+      `${Text.pad(keys[i]!, keyWidth)}  ${Text.pad(kindLabel[e.kind], 10)}  ${Text.pad(serializerOf(e), 15)}  ${
+        Text.pad(expirationOf(e), expirationWidth)
       }  ${value}`.trimEnd()
     )
-  }
+  })
   return lines.join("\n")
 }
 
-/**
- * A report as the JSON `runstate inspect --json` prints: `path`, `total`,
- * `skipped`, `counts` by kind, `expired`, and `entries` (a decoded value in
- * `value`, otherwise `note` or `error`).
- *
- * @category formatting
- * @since 0.1.0
- */
-export const inspectJson = (report: InspectReport): unknown => {
+const reportHeader = (report: InspectReport) => {
   const counts: Record<string, number> = { record: 0, "record-3.0": 0, metadata: 0, raw: 0, unreadable: 0 }
   for (const e of report.entries) counts[e.kind] = (counts[e.kind] ?? 0) + 1
   return {
@@ -184,14 +214,118 @@ export const inspectJson = (report: InspectReport): unknown => {
     total: report.entries.length,
     skipped: report.skipped,
     counts,
-    expired: report.entries.filter((e) => e.expired).length,
-    entries: report.entries
+    expired: report.entries.filter((e) => e.expired).length
   }
+}
+
+/**
+ * A report as the JSON `runstate inspect --json` prints: `path`, `total`,
+ * `skipped`, `counts` by kind, `expired`, and `entries` (a decoded value in
+ * `value`, otherwise `note` or `error`). Values are in the lossless form of
+ * {@link inspectJsonText}; parse that text to get them.
+ *
+ * @category formatting
+ * @since 0.1.0
+ */
+export const inspectJson = (report: InspectReport): unknown => JSON.parse(inspectJsonText(report))
+
+/**
+ * The text `runstate inspect --json` prints: the report header, then one
+ * entry per line. Values that JSON cannot hold are tagged so nothing is lost:
+ * `{"$float": "NaN"}` (`"Infinity"`, `"-Infinity"`, `"-0.0"`),
+ * `{"$int": "digits"}` for integers beyond 2^53, `{"$set": [...]}`,
+ * `{"$bytes": "base64"}`, `{"$error": {"type", "message"}}`,
+ * `{"$datetime": "ISO"}`, and `{"$object": {...}}` around a plain object whose
+ * only key is one of these tags. Data of any depth is written (no recursion);
+ * an entry whose value cannot be written carries an `error` instead.
+ *
+ * @category formatting
+ * @since 0.2.0
+ */
+export const inspectJsonText = (report: InspectReport): string => {
+  const header = JSON.stringify(reportHeader(report), null, 2)
+  const entries = report.entries.map((e) => {
+    const { value, ...rest } = e
+    try {
+      const head = JSON.stringify(rest)
+      return "value" in e ? `${head.slice(0, -1)},"value":${Text.losslessJson(value)}}` : head
+    } catch (cause) {
+      return JSON.stringify({
+        ...rest,
+        decoded: false,
+        error: `cannot write value: ${cause instanceof Error ? cause.message : String(cause)}`
+      })
+    }
+  })
+  return `${header.slice(0, -2)},\n  "entries": [${
+    entries.length === 0 ? "]" : `\n    ${entries.join(",\n    ")}\n  ]`
+  }\n}`
 }
 
 // -----------------------------------------------------------------------------
 // state
 // -----------------------------------------------------------------------------
+
+const messageOf = (u: unknown): string =>
+  u instanceof Error ? u.message : typeof u === "object" && u !== null && "message" in u
+    ? String((u as { readonly message: unknown }).message)
+    : String(u)
+
+/** `f()`, or a one-line note when it throws (e.g. data too deep for a recursive formatter). */
+const safely = (f: () => string): string => {
+  try {
+    return f()
+  } catch (cause) {
+    return `<cannot display: ${Text.oneLine(messageOf(cause))}>`
+  }
+}
+
+/** The state object of a document: the document itself, or the `state` of a `set_state` answer. */
+const unwrapState = (json: unknown): unknown =>
+  typeof json === "object" && json !== null && !Array.isArray(json) && !("type" in json) &&
+    "state" in json && typeof json.state === "object" && json.state !== null
+    ? json.state
+    : json
+
+/**
+ * A decoded state document: the state, and which of `id` and `timestamp` the
+ * document did not have (a `StateCreate` proposal has neither; the decoded
+ * state then holds values the decoder made up, which the CLI does not show).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface StateDocument {
+  readonly state: State.State<unknown>
+  readonly absent: ReadonlyArray<"id" | "timestamp">
+}
+
+/**
+ * Like {@link decodeStateDocument}, also telling which of `id` and
+ * `timestamp` the document lacks. Never throws: any input, however deep or
+ * odd, is a state or a one-line error.
+ *
+ * @category decoding
+ * @since 0.2.0
+ */
+export const readStateDocument = (text: string): Effect.Effect<StateDocument, string> =>
+  Effect.gen(function*() {
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch (cause) {
+      return yield* Effect.fail(`not JSON: ${Text.oneLine(messageOf(cause))}`)
+    }
+    const unwrapped = unwrapState(json)
+    const state = yield* Effect.suspend(() => Wire.decodeStateResponse(unwrapped)).pipe(
+      Effect.catchCause((cause) => Effect.fail(`not a Prefect state: ${Text.oneLine(messageOf(Cause.squash(cause)))}`))
+    )
+    const has = (key: string) =>
+      typeof unwrapped === "object" && unwrapped !== null && Object.hasOwn(unwrapped, key) &&
+      (unwrapped as Record<string, unknown>)[key] !== null
+    const absent = (["id", "timestamp"] as const).filter((key) => !has(key))
+    return { state, absent }
+  })
 
 /**
  * Decodes a Prefect state JSON document — the server's shape (`id, type,
@@ -215,69 +349,62 @@ export const inspectJson = (report: InspectReport): unknown => {
  * @since 0.1.0
  */
 export const decodeStateDocument = (text: string): Effect.Effect<State.State<unknown>, string> =>
-  Effect.gen(function*() {
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch (cause) {
-      return yield* Effect.fail(`not JSON: ${cause instanceof Error ? cause.message : String(cause)}`)
-    }
-    const unwrapped = typeof json === "object" && json !== null && !Array.isArray(json) && !("type" in json) &&
-        "state" in json && typeof json.state === "object" && json.state !== null
-      ? json.state
-      : json
-    return yield* Effect.mapError(
-      Wire.decodeStateResponse(unwrapped),
-      (error) => `not a Prefect state: ${error.message}`
-    )
-  })
+  Effect.map(readStateDocument(text), (doc) => doc.state)
 
 const isDefault = (value: unknown): boolean =>
   value === null || value === false || (typeof value === "object" && value !== null && Object.keys(value).length === 0)
 
 const describeData = (data: unknown): string => {
   if (data === null || data === undefined) return "none"
-  if (typeof data === "object" && "storageKey" in data) {
-    const m = data as {
-      readonly storageKey: string | null
-      readonly serializer: { readonly type: string }
-      readonly expiration: { readonly toJSON?: () => unknown } | null
-    }
-    const expiration = m.expiration === null ? "never" : String(m.expiration.toJSON?.() ?? m.expiration)
-    return `result metadata — storage key ${
-      m.storageKey ?? "(none)"
-    }, serializer ${m.serializer.type}, expiration ${expiration}`
+  if (ResultRecord.isResultRecordMetadata(data)) {
+    const expiration = data.expiration === null ? "never" : DateTime.formatIso(data.expiration)
+    return Text.oneLine(
+      `result metadata — storage key ${
+        data.storageKey ?? "(none)"
+      }, serializer ${data.serializer.type}, expiration ${expiration}`
+    )
   }
-  return preview(data, 100)
+  return formatValue(data, 100)
 }
+
+const absentNote = "absent (a StateCreate document has none)"
 
 /**
  * A decoded state as text: `State.format` (Prefect's `str`), then its
  * type, name, id, timestamp, message, data (result metadata or value) and
- * every state detail that is set (Prefect's snake_case names).
+ * every state detail that is set (Prefect's snake_case names). Fields named
+ * in `absent` are printed as absent instead of the decoder's made-up values.
  *
  * @category formatting
  * @since 0.1.0
  */
-export const formatState = (state: State.State<unknown>): Effect.Effect<string, string> =>
+export const formatState = (
+  state: State.State<unknown>,
+  options?: { readonly absent?: ReadonlyArray<"id" | "timestamp"> | undefined }
+): Effect.Effect<string, string> =>
   Effect.gen(function*() {
-    const details = yield* Effect.mapError(Wire.encodeStateDetails(state.stateDetails), (e) => e.message)
+    const absent = options?.absent ?? []
+    const details = yield* Effect.suspend(() => Wire.encodeStateDetails(state.stateDetails)).pipe(
+      Effect.catchCause((cause) => Effect.fail(Text.oneLine(messageOf(Cause.squash(cause)))))
+    )
     const set = Object.entries(details).filter(([, value]) => !isDefault(value))
     const lines = [
-      State.format(state),
+      safely(() => Text.oneLine(State.format(state))),
       `  type       ${state.type}`,
-      `  name       ${state.name}`,
-      `  id         ${state.id}`,
-      `  timestamp  ${String(state.timestamp.toJSON())}`,
-      `  message    ${state.message ?? "none"}`,
-      `  data       ${describeData(state.data)}`
+      `  name       ${Text.oneLine(state.name)}`,
+      `  id         ${absent.includes("id") ? absentNote : state.id}`,
+      `  timestamp  ${absent.includes("timestamp") ? absentNote : DateTime.formatIso(state.timestamp)}`,
+      `  message    ${state.message === null ? "none" : Text.oneLine(state.message)}`,
+      `  data       ${safely(() => describeData(state.data))}`
     ]
     if (set.length === 0) lines.push("  details    none set")
     else {
       lines.push("  details")
       const width = Math.max(...set.map(([key]) => key.length))
       for (const [key, value] of set) {
-        lines.push(`    ${pad(key, width)}  ${typeof value === "string" ? value : JSON.stringify(value)}`)
+        lines.push(
+          `    ${Text.pad(key, width)}  ${typeof value === "string" ? Text.oneLine(value) : formatValue(value)}`
+        )
       }
     }
     return lines.join("\n")
@@ -285,16 +412,40 @@ export const formatState = (state: State.State<unknown>): Effect.Effect<string, 
 
 /**
  * A decoded state as the JSON `runstate state --json` prints: `format`
- * (Prefect's `str`), `inspect` (Prefect's `repr`) and `state` (the server's
- * JSON shape, `Wire.encodeStateResponse`).
+ * (Prefect's `str`), `inspect` (Prefect's `repr`), `absent` (which of `id`
+ * and `timestamp` the document lacked; they are `null` in `state`) and
+ * `state` (the server's JSON shape, `Wire.encodeStateResponse`).
  *
  * @category formatting
  * @since 0.1.0
  */
-export const stateJson = (state: State.State<unknown>): Effect.Effect<unknown, string> =>
-  Effect.map(
-    Effect.mapError(Wire.encodeStateResponse(state), (e) => e.message),
-    (encoded) => ({ format: State.format(state), inspect: State.inspect(state), state: encoded })
+export const stateJson = (
+  state: State.State<unknown>,
+  options?: { readonly absent?: ReadonlyArray<"id" | "timestamp"> | undefined }
+): Effect.Effect<unknown, string> => Effect.map(stateJsonText(state, options), (text) => JSON.parse(text))
+
+/**
+ * The text `runstate state --json` prints (see {@link stateJson}); data of
+ * any depth is written, values JSON cannot hold in the lossless form of
+ * {@link inspectJsonText}.
+ *
+ * @category formatting
+ * @since 0.2.0
+ */
+export const stateJsonText = (
+  state: State.State<unknown>,
+  options?: { readonly absent?: ReadonlyArray<"id" | "timestamp"> | undefined }
+): Effect.Effect<string, string> =>
+  Effect.suspend(() => Wire.encodeStateResponse(state)).pipe(
+    Effect.catchCause((cause) => Effect.fail(Text.oneLine(messageOf(Cause.squash(cause))))),
+    Effect.map((encoded) => {
+      const absent = options?.absent ?? []
+      const shown: Record<string, unknown> = { ...encoded }
+      for (const key of absent) shown[key] = null
+      return `{\n  "format": ${JSON.stringify(safely(() => State.format(state)))},\n  "inspect": ${
+        JSON.stringify(safely(() => State.inspect(state)))
+      },\n  "absent": ${JSON.stringify(absent)},\n  "state": ${Text.losslessJson(shown)}\n}`
+    })
   )
 
 // -----------------------------------------------------------------------------
@@ -313,15 +464,40 @@ const progressThreshold = 1000
 const inspectCommand = Command.make(
   "inspect",
   {
-    path: Argument.String("path").pipe(Argument.withDescription("a result-storage directory, or one file")),
-    json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON"), Flag.withDefault(false))
+    path: Argument.String("path").pipe(
+      Argument.withDescription("a result-storage directory, one file, or a redis:// or postgres:// URL")
+    ),
+    json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON"), Flag.withDefault(false)),
+    maxSize: Flag.Int("max-size").pipe(
+      Flag.withDescription("the most bytes read from one file and decompressed from one record (default 64 MiB)"),
+      Flag.withDefault(Inspect.defaultMaxBytes)
+    ),
+    allowOutside: Flag.Boolean("allow-outside").pipe(
+      Flag.withDescription("read split-layout results that lie outside the inspected directory"),
+      Flag.withDefault(false)
+    ),
+    prefix: Flag.String("prefix").pipe(
+      Flag.withDescription("the key prefix of a Redis store (default runstate:)"),
+      Flag.withDefault("runstate:")
+    ),
+    table: Flag.String("table").pipe(
+      Flag.withDescription("the table of a SQL store (default effect_key_value_store)"),
+      Flag.withDefault("effect_key_value_store")
+    )
   },
-  ({ json, path }) =>
+  ({ allowOutside, json, maxSize, path, prefix, table }) =>
     Effect.gen(function*() {
+      if (!Number.isSafeInteger(maxSize) || maxSize < 1) {
+        return yield* Effect.fail(userError(`--max-size must be a positive number of bytes, got ${maxSize}`))
+      }
       const stdio = yield* Stdio.Stdio
       const tty = yield* stdio.stderrIsTerminal
       let enabled = false
       const report = yield* Inspect.inspect(path, {
+        maxBytes: maxSize,
+        allowOutside,
+        prefix,
+        table,
         onListed: (total) =>
           Effect.sync(() => {
             enabled = total > progressThreshold || (tty && total > 0)
@@ -335,26 +511,32 @@ const inspectCommand = Command.make(
         }
       }).pipe(Effect.mapError(userError))
       if (enabled && tty) yield* ignore(writeTo(stdio, "\r\u001b[K"))
-      const out = json ? JSON.stringify(inspectJson(report), null, 2) : formatInspect(report)
+      const out = json ? inspectJsonText(report) : formatInspect(report)
       yield* ignore(write(`${out}\n`))
     })
 ).pipe(
   Command.withDescription(
-    "List the result records of a storage directory (runstate's file store or Prefect's ~/.prefect/storage)"
+    "List the result records of a storage directory (runstate's file store or Prefect's ~/.prefect/storage), a Redis store or a SQL store"
   )
 )
+
+/** State documents are small; more than this is refused. */
+const maxStateDocument = 64 * 1024 * 1024
 
 const readText = (file: string): Effect.Effect<string, string, Stdio.Stdio> =>
   file === "-"
     ? Stdio.Stdio.use((stdio) =>
       Stream.mkString(Stream.decodeText(stdio.stdin)).pipe(
-        Effect.mapError((e) => `cannot read standard input: ${e.message}`)
+        Effect.mapError((e) => `cannot read standard input: ${Text.oneLine(e.message)}`)
       )
     )
-    : Effect.tryPromise({
-      try: () => fs.readFile(file, "utf8"),
-      catch: (cause) => `cannot read ${file}: ${cause instanceof Error ? cause.message : String(cause)}`
-    })
+    : Effect.flatMap(
+      Effect.promise(() => Inspect.readFile(file, maxStateDocument)),
+      (read) =>
+        "error" in read
+          ? Effect.fail(`${file}: ${read.error}`)
+          : Effect.succeed(new TextDecoder().decode(read.bytes))
+    )
 
 const stateCommand = Command.make(
   "state",
@@ -365,10 +547,10 @@ const stateCommand = Command.make(
   ({ file, json }) =>
     Effect.gen(function*() {
       const text = yield* readText(file)
-      const state = yield* decodeStateDocument(text).pipe(Effect.mapError((message) => `${file}: ${message}`))
-      const out = json ? JSON.stringify(yield* stateJson(state), null, 2) : yield* formatState(state)
+      const doc = yield* readStateDocument(text).pipe(Effect.mapError((message) => `${file}: ${message}`))
+      const out = json ? yield* stateJsonText(doc.state, doc) : yield* formatState(doc.state, doc)
       yield* ignore(write(`${out}\n`))
-    }).pipe(Effect.mapError(userError))
+    }).pipe(Effect.mapError((message) => typeof message === "string" ? userError(message) : message))
 ).pipe(Command.withDescription("Decode a Prefect state JSON document and print it as Prefect does"))
 
 /**
@@ -382,11 +564,23 @@ export const command = Command.make("runstate").pipe(
   Command.withSubcommands([inspectCommand, stateCommand])
 )
 
+/** The version of `@runstate/node`, read from its package.json (next to `src/` and `dist/`). */
+const version: Effect.Effect<string> = Effect.promise(() =>
+  fs.readFile(new URL("../package.json", import.meta.url), "utf8").then(
+    (text) => {
+      const v = (JSON.parse(text) as { readonly version?: unknown }).version
+      return typeof v === "string" ? v : "unknown"
+    },
+    () => "unknown"
+  )
+)
+
 /**
  * Runs the `runstate` command on `args` (without the program name), e.g.
  * `run(["inspect", "/root/.prefect/storage", "--json"])`. Output goes to the
  * `Stdio` service; provide `NodeServices.layer` (as the `runstate` bin does)
- * or test layers.
+ * or test layers. Errors are not printed: the effect fails with them (see
+ * {@link main}, which prints them).
  *
  * @example
  * ```ts
@@ -400,8 +594,37 @@ export const command = Command.make("runstate").pipe(
  * @category running
  * @since 0.1.0
  */
-export const run: (
+export const run = (
   args: ReadonlyArray<string>
-) => Effect.Effect<void, CliError.CliError | CliError.UserError, Command.Environment> = Command.runWith(command, {
-  version: "0.1.0"
-})
+): Effect.Effect<void, CliError.CliError | CliError.UserError, Command.Environment> =>
+  Effect.flatMap(version, (v) => Command.runWith(command, { version: v, renderErrors: false })(args))
+
+/**
+ * Runs the `runstate` command and answers its exit status: 0 on success;
+ * 1 after printing one line `runstate: <message>` to stderr for an error (a
+ * bad argument, an unreadable path, a document that is not a state, or an
+ * unexpected failure — never a stack trace).
+ *
+ * @category running
+ * @since 0.2.0
+ */
+export const main = (args: ReadonlyArray<string>): Effect.Effect<number, never, Command.Environment> =>
+  run(args).pipe(
+    Effect.as(0),
+    Effect.catchCause((cause) =>
+      Effect.gen(function*() {
+        if (Cause.hasInterruptsOnly(cause)) return 130
+        const error = Cause.squash(cause)
+        const messages = CliError.isCliError(error) && error._tag === "ShowHelp"
+          ? error.errors.map((e) => messageOf(e))
+          : [
+            CliError.isCliError(error) || (error as { readonly _tag?: unknown })?._tag === "UserError"
+              ? (CliError.getUserMessage(error as object) ?? messageOf(error))
+              : `unexpected error: ${messageOf(error)}`
+          ]
+        const stdio = yield* Stdio.Stdio
+        for (const message of messages) yield* ignore(writeTo(stdio, `runstate: ${Text.oneLine(message)}\n`))
+        return 1
+      })
+    )
+  )

@@ -19,3 +19,8 @@ export * as NodeResultStore from "./NodeResultStore.ts"
  * @since 0.1.0
  */
 export * as Cli from "./Cli.ts"
+
+/**
+ * @since 0.2.0
+ */
+export * as NodeCompression from "./NodeCompression.ts"

@@ -1,11 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
 import { NodeServices } from "@effect/platform-node"
-import { Effect, Sink, Stdio, Stream } from "effect"
+import { Effect, Layer, Sink, Stdio, Stream } from "effect"
+import * as KeyValueStore from "effect/persistence/KeyValueStore"
+import * as PgClient from "@effect/sql-pg/PgClient"
 import { spawnSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { ResultStore, Serializer } from "@runstate/core"
+import { NodeResultStore } from "@runstate/node"
 import * as Cli from "@runstate/node/Cli"
+import { displayWidth } from "../src/internal/cliText.ts"
+import { postgresServer, redisServer } from "./servers.ts"
 
 // Hand-written files in Prefect's local storage layout (SPEC §4.3).
 const jsonSerializer =
@@ -140,12 +146,20 @@ describe("Cli inspect", () => {
           join(root, "results", "test")
         }","expiration":null,"serializer":${jsonSerializer},"prefect_version":"3.8.4","storage_block_id":null}`
       )
-      const { exit, stdout } = yield* runCli(["inspect", join(root, "metadata"), "--json"])
-      assert.strictEqual(exit._tag, "Success")
-      const [entry] = JSON.parse(stdout).entries
+      // The whole storage: the result lies inside it and is read.
+      const whole = yield* runCli(["inspect", root, "--json"])
+      assert.strictEqual(whole.exit._tag, "Success")
+      const entry = JSON.parse(whole.stdout).entries.find((e: { file: string }) => e.file === "metadata/test")
       assert.strictEqual(entry.kind, "metadata")
       assert.strictEqual(entry.serializer, "json")
       assert.deepStrictEqual(entry.value, { rows: 42 })
+      // Only the metadata directory: the result lies outside it, so it is read only when opted in.
+      const only = yield* runCli(["inspect", join(root, "metadata"), "--json"])
+      const [refused] = JSON.parse(only.stdout).entries
+      assert.strictEqual(refused.decoded, false)
+      assert.include(refused.note, "outside the inspected directory (--allow-outside reads it)")
+      const opted = yield* runCli(["inspect", join(root, "metadata"), "--json", "--allow-outside"])
+      assert.deepStrictEqual(JSON.parse(opted.stdout).entries[0].value, { rows: 42 })
     }))
 
   it.effect("shows progress on stderr past 1000 files, off a terminal", () =>
@@ -227,6 +241,178 @@ describe("Cli state", () => {
     }))
 })
 
+/** Raw results (Prefect's flow-result layout) holding every value kind Python's JSON serializer writes. */
+const valueKinds: Record<string, string> = {
+  error: envelope("error", null, `{"__exc_type__": "builtins.ValueError", "message": "persisted error"}`),
+  set: envelope("set", null, `{"__class__": "builtins.set", "data": [1, 2]}`),
+  frozenset: envelope("frozenset", null, `{"__class__": "builtins.frozenset", "data": [3]}`),
+  "empty-set": envelope("empty-set", null, `{"__class__": "builtins.set", "data": []}`),
+  bytes: envelope("bytes", null, `{"__class__": "builtins.bytes", "data": "hello"}`),
+  floats: `[NaN, Infinity, -Infinity, -0.0, 1.5]`,
+  big: `12345678901234567890`,
+  "dict-big": `{"a": 12345678901234567890, "b": [1]}`,
+  "tag-like": `{"$set": 1}`,
+  nested: envelope(
+    "nested",
+    null,
+    `[{"__exc_type__": "builtins.KeyError", "message": "k"}, {"__class__": "builtins.bytes", "data": "x'y"}]`
+  )
+}
+
+const makeDir = (files: Record<string, string>): string => {
+  const dir = mkdtempSync(join(tmpdir(), "runstate-cli-kinds-"))
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(join(dir, name, ".."), { recursive: true })
+    writeFileSync(join(dir, name), content)
+  }
+  return dir
+}
+
+describe("Cli inspect: every value kind", () => {
+  it.effect("text shows each kind faithfully", () =>
+    Effect.gen(function*() {
+      const { exit, stdout } = yield* runCli(["inspect", makeDir(valueKinds)])
+      assert.strictEqual(exit._tag, "Success")
+      const value = (key: string) => {
+        const line = stdout.split("\n").find((l) => l.startsWith(`${key} `)) ?? ""
+        return line.replace(/^\S+\s+(raw|record)\s+json\s+(never\s+)?/, "")
+      }
+      assert.strictEqual(value("error"), "ValueError: persisted error")
+      assert.strictEqual(value("set"), "{1, 2}")
+      assert.strictEqual(value("frozenset"), "{3}")
+      assert.strictEqual(value("empty-set"), "set()")
+      assert.strictEqual(value("bytes"), "b'hello'")
+      assert.strictEqual(value("floats"), "[NaN,Infinity,-Infinity,-0.0,1.5]")
+      assert.strictEqual(value("big"), "12345678901234567890")
+      assert.strictEqual(value("dict-big"), `{"a":12345678901234567890,"b":[1]}`)
+      assert.strictEqual(value("nested"), `[KeyError("k"),b'x\\'y']`)
+    }))
+
+  it.effect("--json is lossless and never loses the report to one value", () =>
+    Effect.gen(function*() {
+      const { exit, stdout } = yield* runCli(["inspect", makeDir(valueKinds), "--json"])
+      assert.strictEqual(exit._tag, "Success")
+      const report = JSON.parse(stdout)
+      assert.strictEqual(report.total, Object.keys(valueKinds).length)
+      const value = (file: string) => report.entries.find((e: { file: string }) => e.file === file).value
+      assert.deepStrictEqual(value("error"), { $error: { type: "ValueError", message: "persisted error" } })
+      assert.deepStrictEqual(value("set"), { $set: [1, 2] })
+      assert.deepStrictEqual(value("bytes"), { $bytes: Buffer.from("hello").toString("base64") })
+      assert.deepStrictEqual(value("floats"), [
+        { $float: "NaN" },
+        { $float: "Infinity" },
+        { $float: "-Infinity" },
+        { $float: "-0.0" },
+        1.5
+      ])
+      assert.deepStrictEqual(value("big"), { $int: "12345678901234567890" })
+      assert.deepStrictEqual(value("dict-big"), { a: { $int: "12345678901234567890" }, b: [1] })
+      assert.deepStrictEqual(value("tag-like"), { $object: { $set: 1 } })
+    }))
+
+  it("Cli.formatValue cuts at display columns without splitting surrogate pairs", () => {
+    const text = Cli.formatValue("😀".repeat(40), 21)
+    assert.notInclude(text, "\ufffd")
+    assert.isFalse(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text))
+    assert.isTrue(text.endsWith("…"))
+    assert.isAtMost(displayWidth(text), 21)
+    // Wide characters count two columns.
+    assert.strictEqual(displayWidth(Cli.formatValue("結果".repeat(30), 20)), 20)
+    assert.strictEqual(Cli.formatValue("結果".repeat(30), 20), `"${"結果".repeat(4)}結…`)
+  })
+})
+
+describe("Cli inspect: layout", () => {
+  it.effect("long keys and wide characters keep the columns aligned", () =>
+    Effect.gen(function*() {
+      const long = "k".repeat(70)
+      const dir = makeDir({ [long]: `1`, "結果": `2`, short: `3` })
+      const { stdout } = yield* runCli(["inspect", dir])
+      const lines = stdout.trimEnd().split("\n").slice(1)
+      const kindColumn = (line: string) => displayWidth(line.slice(0, line.search(/ (KIND|raw)/) + 1))
+      const columns = lines.map(kindColumn)
+      assert.strictEqual(new Set(columns).size, 1, stdout)
+      assert.isTrue(lines.some((l) => l.startsWith("…" + "k".repeat(47) + " ")), stdout)
+    }))
+
+  it("--version prints the package's version", () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8"))
+    const bin = join(import.meta.dirname, "..", "src", "bin.ts")
+    const out = spawnSync(process.execPath, [bin, "--version"], { encoding: "utf8" })
+    assert.strictEqual(out.stdout.trim(), `runstate v${pkg.version}`)
+  })
+})
+
+describe("Cli inspect: stores by URL", () => {
+  it.live("redis:// lists the records of a Redis store through the library's layers", () =>
+    Effect.gen(function*() {
+      const server = yield* redisServer
+      const store = NodeResultStore.layerRedis({ prefix: "cli:" }).pipe(
+        Layer.provide(NodeResultStore.layerRedisClient({ url: server.url }))
+      )
+      yield* Effect.gen(function*() {
+        const rs = yield* ResultStore.ResultStore
+        yield* rs.write({ answer: 42 }, { key: "alpha" })
+        yield* rs.write(12345678901234567890n, { key: "beta" })
+      }).pipe(Effect.provide(store))
+      const { exit, stdout } = yield* runCli(["inspect", server.url, "--prefix", "cli:", "--json"])
+      assert.strictEqual(exit._tag, "Success")
+      const report = JSON.parse(stdout)
+      assert.strictEqual(report.path, server.url)
+      assert.deepStrictEqual(report.entries.map((e: { file: string }) => e.file), ["alpha", "beta"])
+      assert.deepStrictEqual(report.entries[0].value, { answer: 42 })
+      assert.deepStrictEqual(report.entries[1].value, { $int: "12345678901234567890" })
+    }).pipe(Effect.scoped), { timeout: 60_000 })
+
+  it.live("postgres:// lists the records of a SQL store (KeyValueStore.layerSql)", () =>
+    Effect.gen(function*() {
+      const server = yield* postgresServer
+      const pg = PgClient.layer({
+        host: server.host,
+        port: server.port,
+        username: server.user,
+        database: server.database
+      })
+      const store = ResultStore.layer({ serializer: Serializer.json }).pipe(
+        Layer.provide(KeyValueStore.layerSql({ table: "cli_results" })),
+        Layer.provide(pg)
+      )
+      yield* Effect.gen(function*() {
+        const rs = yield* ResultStore.ResultStore
+        yield* rs.write(["x", 1.5], { key: "gamma" })
+      }).pipe(Effect.provide(store))
+      const text = yield* runCli(["inspect", server.url, "--table", "cli_results"])
+      assert.strictEqual(text.exit._tag, "Success", text.stderr)
+      assert.match(text.stdout, /gamma\s+record\s+json\s+never\s+\["x",1\.5\]/)
+      const bad = yield* runCli(["inspect", "redis://127.0.0.1:1"])
+      assert.strictEqual(bad.exit._tag, "Failure")
+      if (bad.exit._tag === "Failure") assert.include(String(bad.exit.cause), "cannot connect to redis://127.0.0.1:1")
+    }).pipe(Effect.scoped), { timeout: 120_000 })
+})
+
+describe("Cli state: absent fields", () => {
+  it.effect("a StateCreate document has no id or timestamp, and the output says so", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "runstate-cli-state-"))
+      const file = join(dir, "create.json")
+      writeFileSync(
+        file,
+        JSON.stringify({ type: "COMPLETED", name: "Completed", message: null, data: null, state_details: {} })
+      )
+      const text = yield* runCli(["state", file])
+      assert.strictEqual(text.exit._tag, "Success")
+      assert.include(text.stdout, "  id         absent (a StateCreate document has none)\n")
+      assert.include(text.stdout, "  timestamp  absent (a StateCreate document has none)\n")
+      const json = JSON.parse((yield* runCli(["state", file, "--json"])).stdout)
+      assert.deepStrictEqual(json.absent, ["id", "timestamp"])
+      assert.isNull(json.state.id)
+      assert.isNull(json.state.timestamp)
+      // A server document keeps both.
+      writeFileSync(file, JSON.stringify(stateDocument))
+      assert.deepStrictEqual(JSON.parse((yield* runCli(["state", file, "--json"])).stdout).absent, [])
+    }))
+})
+
 describe("runstate bin", () => {
   const bin = join(import.meta.dirname, "..", "src", "bin.ts")
 
@@ -239,5 +425,8 @@ describe("runstate bin", () => {
     assert.strictEqual(bad.status, 1)
     assert.include(bad.stderr, "cannot read")
     assert.include(bad.stderr, "missing.json")
+    // One line, as the docs show: no banner, no stack trace.
+    assert.match(bad.stderr, /^runstate: [^\n]*missing\.json[^\n]*\n$/)
+    assert.strictEqual(bad.stdout, "")
   })
 })

@@ -1,9 +1,17 @@
 /**
- * `runstate inspect`: find the files of a result-storage directory and tell
- * what each one is — a full record envelope, a Prefect 3.0 result blob, split
- * metadata, a raw result — decoding JSON values with the library's own
- * `ResultRecord` readers. A file that cannot be read or decoded becomes an
- * entry with an error note; nothing here fails.
+ * `runstate inspect`: find the records of a result storage — a directory
+ * (runstate's file store, Prefect's local storage), a Redis store
+ * (`redis://…`) or a SQL store (`postgres://…`) — and tell what each one is:
+ * a full record envelope, a Prefect 3.0 result blob, split metadata, a raw
+ * result — decoding values with the library's own `ResultRecord` readers. A
+ * file that cannot be read or decoded becomes an entry with an error; nothing
+ * about one entry stops the others.
+ *
+ * Reading is defensive: only regular files are opened (non-blocking, so a
+ * FIFO never hangs), at most `maxBytes` are read from any file and
+ * decompressed from any record, symbolic links are followed only to regular
+ * files inside the inspected directory, and a split-layout metadata file's
+ * result is read only inside the inspected directory unless `allowOutside`.
  */
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -11,14 +19,22 @@ import * as ResultRecord from "@runstate/core/ResultRecord"
 import * as Serializer from "@runstate/core/Serializer"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as KeyValueStore from "effect/persistence/KeyValueStore"
+import * as Redacted from "effect/Redacted"
+import * as References from "effect/References"
+import type * as Scope from "effect/Scope"
+import * as NodeCompression from "../NodeCompression.ts"
+import { oneLine } from "./cliText.ts"
 
 /** What a file is. */
 export type EntryKind = "record" | "record-3.0" | "metadata" | "raw" | "unreadable"
 
 /** One file of the directory. */
 export interface Entry {
-  /** Path relative to the inspected directory, `/`-separated (the key Prefect's local storage resolves). */
+  /** Path relative to the inspected directory, `/`-separated (the key Prefect's local storage resolves), or the store key. */
   readonly file: string
   readonly kind: EntryKind
   /** `metadata.storage_key` when the file has metadata. */
@@ -35,7 +51,7 @@ export interface Entry {
   readonly value?: unknown
   /** Why the value is not shown (pickle, unavailable serializer, metadata without its result). */
   readonly note?: string
-  /** Why the file could not be read or decoded. */
+  /** Why the file could not be read or decoded (one line). */
   readonly error?: string
 }
 
@@ -50,26 +66,162 @@ export interface Report {
 /** Progress callback: files done, files in total. */
 export type OnProgress = (done: number, total: number) => Effect.Effect<void>
 
+/** Options of {@link inspect}. */
+export interface Options {
+  readonly onProgress?: OnProgress | undefined
+  readonly progressEvery?: number | undefined
+  readonly concurrency?: number | undefined
+  readonly onListed?: ((total: number) => Effect.Effect<void>) | undefined
+  /** The most bytes read from one file and decompressed from one record. Default {@link defaultMaxBytes}. */
+  readonly maxBytes?: number | undefined
+  /** Read split-layout results outside the inspected directory. Default `false`. */
+  readonly allowOutside?: boolean | undefined
+  /** The key prefix of a Redis store. Default `runstate:`. */
+  readonly prefix?: string | undefined
+  /** The table of a SQL store. Default `effect_key_value_store` (`KeyValueStore.layerSql`'s). */
+  readonly table?: string | undefined
+}
+
+/** 64 MiB. */
+export const defaultMaxBytes = 64 * 1024 * 1024
+
 export const pickleNote = "pickle: not readable outside Python"
 
 const tempFile = /(^|\/)\.[^/]*\.runstate-tmp$/
 
-const messageOf = (u: unknown): string => {
-  if (u instanceof Error) return u.message
-  if (typeof u === "object" && u !== null && "message" in u && typeof u.message === "string") return u.message
+const messageOf = (u: unknown, depth = 0): string => {
+  if (typeof u === "object" && u !== null) {
+    const message = "message" in u && typeof u.message === "string" ? u.message : ""
+    const cause = (u as { readonly cause?: unknown }).cause
+    // Effect's UnknownError and client errors wrap the thrown value: show the original message.
+    if ((message === "" || message.startsWith("An error occurred in")) && cause !== undefined && depth < 8) {
+      return messageOf(cause, depth + 1)
+    }
+    if (message !== "") return message
+    const code = (u as { readonly code?: unknown }).code
+    if (typeof code === "string") return code
+    if (u instanceof Error) return u.name
+  }
   return String(u)
 }
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** Files under `root` (or `root` itself when it is a file), sorted, temp files apart. */
-export const listFiles = (
-  root: string
-): Effect.Effect<{ readonly files: Array<string>; readonly skipped: number; readonly single: boolean }, string> =>
+// -----------------------------------------------------------------------------
+// sources: a directory or a key-value store
+// -----------------------------------------------------------------------------
+
+type Read = { readonly bytes: Uint8Array } | { readonly error: string }
+
+/** Where entries come from. */
+interface Source {
+  readonly path: string
+  readonly files: ReadonlyArray<string>
+  readonly skipped: number
+  readonly read: (file: string) => Effect.Effect<Read>
+  /** Reads the result a split-layout metadata file names, or says why not. */
+  readonly readResult: (storageKey: string) => Effect.Effect<Read>
+}
+
+const kindOf = (
+  stat: {
+    isFIFO(): boolean
+    isSocket(): boolean
+    isDirectory(): boolean
+    isCharacterDevice(): boolean
+    isBlockDevice(): boolean
+  }
+) =>
+  stat.isDirectory()
+    ? "a directory"
+    : stat.isFIFO()
+    ? "a FIFO"
+    : stat.isSocket()
+    ? "a socket"
+    : stat.isCharacterDevice() || stat.isBlockDevice()
+    ? "a device"
+    : "not a regular file"
+
+const isInside = (root: string, file: string): boolean => {
+  const rel = path.relative(root, file)
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel))
+}
+
+/**
+ * Reads a regular file, at most `maxBytes`: symbolic links only to regular
+ * files inside `root` (any, when `root` is undefined); never opens a FIFO,
+ * socket or device, and opens non-blocking so a file swapped for one cannot
+ * block.
+ */
+const readRegular = (file: string, root: string | undefined, maxBytes: number): Promise<Read> =>
+  (async (): Promise<Read> => {
+    const lstat = await fs.lstat(file)
+    let target = file
+    if (lstat.isSymbolicLink()) {
+      target = await fs.realpath(file)
+      const stat = await fs.stat(target)
+      if (stat.isDirectory()) return { error: "symbolic link to a directory: not followed" }
+      if (root !== undefined && !isInside(root, target)) {
+        return { error: "symbolic link to outside the inspected directory: not followed" }
+      }
+      if (!stat.isFile()) return { error: `symbolic link to ${kindOf(stat)}: not read` }
+    } else if (!lstat.isFile()) return { error: `${kindOf(lstat)}: not read` }
+    const handle = await fs.open(target, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
+    try {
+      const stat = await handle.stat()
+      if (!stat.isFile()) return { error: `${kindOf(stat)}: not read` }
+      if (stat.size > maxBytes) return { error: `larger than the limit of ${maxBytes} bytes (--max-size): not read` }
+      const buffer = Buffer.alloc(Math.min(stat.size, maxBytes) + 1)
+      let length = 0
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, length, buffer.byteLength - length, length)
+        if (bytesRead === 0) break
+        length += bytesRead
+        if (length > maxBytes) return { error: `larger than the limit of ${maxBytes} bytes (--max-size): not read` }
+        if (length === buffer.byteLength) break
+      }
+      return { bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, length) }
+    } finally {
+      await handle.close()
+    }
+  })().catch((cause) => ({ error: `cannot read: ${messageOf(cause)}` }))
+
+/** Reads one regular file (never a FIFO or device), at most `maxBytes`. */
+export const readFile = (file: string, maxBytes: number): Promise<Read> => readRegular(file, undefined, maxBytes)
+
+const directorySource = (
+  arg: string,
+  options: Options
+): Effect.Effect<Source, string> =>
   Effect.tryPromise({
-    try: async () => {
+    try: async (): Promise<Source> => {
+      const maxBytes = options.maxBytes ?? defaultMaxBytes
+      const resolved = path.resolve(arg)
+      const root = await fs.realpath(resolved)
       const stat = await fs.stat(root)
-      if (!stat.isDirectory()) return { files: [path.basename(root)], skipped: 0, single: true }
+      const outside = (storageKey: string) =>
+        options.allowOutside === true
+          ? readRegular(storageKey, undefined, maxBytes)
+          : Promise.resolve<Read>({
+            error: `result file ${storageKey} is outside the inspected directory (--allow-outside reads it)`
+          })
+      if (!stat.isDirectory()) {
+        if (!stat.isFile()) throw new Error(`${kindOf(stat)}, not a result file or directory`)
+        // One file: its split-layout result may sit next to it, in its directory.
+        const dir = path.dirname(root)
+        return {
+          path: resolved,
+          files: [path.basename(resolved)],
+          skipped: 0,
+          read: () => Effect.promise(() => readRegular(root, undefined, maxBytes)),
+          readResult: (storageKey) =>
+            Effect.promise(() =>
+              path.isAbsolute(storageKey) && isInside(dir, storageKey)
+                ? readRegular(storageKey, dir, maxBytes)
+                : outside(storageKey)
+            )
+        }
+      }
       const dirents = await fs.readdir(root, { recursive: true, withFileTypes: true })
       const files: Array<string> = []
       let skipped = 0
@@ -80,10 +232,111 @@ export const listFiles = (
         else files.push(rel)
       }
       files.sort()
-      return { files, skipped, single: false }
+      return {
+        path: resolved,
+        files,
+        skipped,
+        read: (file) => Effect.promise(() => readRegular(path.join(root, file), root, maxBytes)),
+        readResult: (storageKey) =>
+          Effect.promise(async () => {
+            if (!path.isAbsolute(storageKey)) return readRegular(path.join(root, storageKey), root, maxBytes)
+            // Prefect writes absolute keys; a key inside the directory (as given or as resolved) is read.
+            if (isInside(root, storageKey) || isInside(resolved, storageKey)) {
+              const inside = isInside(root, storageKey)
+                ? storageKey
+                : path.join(root, path.relative(resolved, storageKey))
+              return readRegular(inside, root, maxBytes)
+            }
+            return outside(storageKey)
+          })
+      }
     },
-    catch: (cause) => `cannot read ${root}: ${messageOf(cause)}`
+    catch: (cause) => `cannot read ${arg}: ${messageOf(cause)}`
   })
+
+/** `redis://user:secret@host` → `redis://user:***@host`. */
+export const redactUrl = (url: string): string => {
+  try {
+    const u = new URL(url)
+    if (u.password !== "") u.password = "***"
+    return u.toString()
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, "//***@")
+  }
+}
+
+/** Entries of a key-value store (Redis or SQL) through the library's own layers. */
+const storeSource = (
+  url: string,
+  layer: Layer.Layer<KeyValueStore.KeyValueStore, unknown>,
+  options: Options
+) =>
+  Effect.gen(function*() {
+    const shown = redactUrl(url)
+    const maxBytes = options.maxBytes ?? defaultMaxBytes
+    const context = yield* Layer.build(layer).pipe(
+      // The client logs each failed connection attempt; the CLI reports the outcome in one line instead.
+      Effect.provideService(References.MinimumLogLevel, "None"),
+      Effect.mapError((e) => `cannot connect to ${shown}: ${oneLine(messageOf(e))}`)
+    )
+    const kv = Context.get(context, KeyValueStore.KeyValueStore)
+    const keys = yield* kv.keys.pipe(Effect.mapError((e) => `cannot list ${shown}: ${oneLine(messageOf(e))}`))
+    const readKey = (key: string): Effect.Effect<Read> =>
+      kv.getUint8Array(key).pipe(
+        Effect.map((bytes): Read =>
+          bytes === undefined
+            ? { error: "not found" }
+            : bytes.byteLength > maxBytes
+            ? { error: `larger than the limit of ${maxBytes} bytes (--max-size): not read` }
+            : { bytes }
+        ),
+        Effect.catchCause((cause) => Effect.succeed({ error: `cannot read: ${messageOf(Cause.squash(cause))}` }))
+      )
+    const files = [...keys].filter((k) => !tempFile.test(k)).sort()
+    return {
+      path: shown,
+      files,
+      skipped: keys.length - files.length,
+      read: readKey,
+      readResult: readKey
+    } satisfies Source
+  })
+
+const redisSource = (url: string, options: Options): Effect.Effect<Source, string, Scope.Scope> =>
+  Effect.flatMap(
+    Effect.tryPromise({
+      try: () => import("../NodeResultStore.ts"),
+      catch: (cause) => `inspecting ${redactUrl(url)} needs the redis package: ${messageOf(cause)}`
+    }),
+    (Store) =>
+      storeSource(
+        url,
+        Store.layerRedisKeyValueStore({ prefix: options.prefix ?? "runstate:" }).pipe(
+          Layer.provide(Store.layerRedisClient({ url }))
+        ),
+        options
+      )
+  )
+
+const postgresSource = (url: string, options: Options): Effect.Effect<Source, string, Scope.Scope> =>
+  Effect.flatMap(
+    Effect.tryPromise({
+      try: () => import("@effect/sql-pg/PgClient"),
+      catch: (cause) => `inspecting ${redactUrl(url)} needs the @effect/sql-pg package: ${messageOf(cause)}`
+    }),
+    (PgClient) =>
+      storeSource(
+        url,
+        KeyValueStore.layerSql(options.table === undefined ? {} : { table: options.table }).pipe(
+          Layer.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 4 }))
+        ),
+        options
+      )
+  )
+
+// -----------------------------------------------------------------------------
+// classifying one file
+// -----------------------------------------------------------------------------
 
 const serializerType = (s: unknown): string | null => isObject(s) && typeof s["type"] === "string" ? s["type"] : null
 
@@ -92,10 +345,12 @@ const stringOrNull = (u: unknown): string | null => typeof u === "string" ? u : 
 /** A base64 pickle (protocol 2–5 starts with 0x80 0x02..0x05: `gAI`, `gAM`, `gAS`, `gAW`). */
 const looksLikePickle = (text: string): boolean => /^gA[IMSW][A-Za-z0-9+/=\s]*$/.test(text.trim())
 
+const readableTypes: ReadonlySet<string> = new Set(["json", "compressed/json", "compressed"])
+
 const notReadableNote = (type: string | null): string | undefined => {
-  if (type === "pickle") return pickleNote
+  if (type === "pickle" || type === "compressed/pickle") return pickleNote
   if (type === null) return "no serializer in the metadata"
-  if (type !== "json" && type !== "compressed/json") return `serializer '${type}' is not available outside Python`
+  if (!readableTypes.has(type)) return `serializer '${type}' is not available outside Python`
   return undefined
 }
 
@@ -113,7 +368,7 @@ const unreadable = (base: Base, error: string): Entry => ({
   expired: false,
   prefectVersion: null,
   decoded: false,
-  error
+  error: oneLine(error)
 })
 
 const expiredAt = (expiration: string | null, now: number): boolean => {
@@ -122,13 +377,15 @@ const expiredAt = (expiration: string | null, now: number): boolean => {
   return Number.isFinite(at) && at <= now
 }
 
-/** Decodes `bytes` with the library's reader; the result value or an error message. */
+/** Decodes with the library's reader (bounded decompression); the result value or a one-line error. */
 const decodeWith = (
-  read: Effect.Effect<ResultRecord.ResultRecord<unknown>, unknown>
+  read: Effect.Effect<ResultRecord.ResultRecord<unknown>, unknown>,
+  maxBytes: number
 ): Effect.Effect<{ readonly value: unknown } | { readonly error: string }> =>
   read.pipe(
     Effect.map((record) => ({ value: record.result })),
-    Effect.catchCause((cause) => Effect.succeed({ error: messageOf(Cause.squash(cause)) }))
+    Effect.provide(NodeCompression.layerWith({ maxDecompressedBytes: maxBytes })),
+    Effect.catchCause((cause) => Effect.succeed({ error: oneLine(messageOf(Cause.squash(cause))) }))
   )
 
 const withOutcome = (
@@ -139,18 +396,15 @@ const withOutcome = (
     ? { ...entry, decoded: true, value: outcome.value }
     : { ...entry, decoded: false, error: outcome.error }
 
-/** Classifies and decodes one file. */
-export const inspectFile = (
-  root: string,
+/** Classifies and decodes the bytes of one file. */
+export const inspectBytes = (
   file: string,
-  single: boolean,
-  now: number
+  bytes: Uint8Array,
+  now: number,
+  readResult: (storageKey: string) => Effect.Effect<Read>,
+  maxBytes: number = defaultMaxBytes
 ): Effect.Effect<Entry> =>
   Effect.gen(function*() {
-    const absolute = single ? root : path.join(root, file)
-    const read = yield* Effect.result(Effect.tryPromise(() => fs.readFile(absolute)))
-    if (read._tag === "Failure") return unreadable({ file, size: 0 }, `cannot read: ${messageOf(read.failure)}`)
-    const bytes = new Uint8Array(read.success.buffer, read.success.byteOffset, read.success.byteLength)
     const base: Base = { file, size: bytes.byteLength }
     if (bytes.byteLength === 0) return unreadable(base, "empty file")
     // A record (full envelope or Prefect 3.0's blob) whose metadata fields sit in `fields`.
@@ -172,7 +426,16 @@ export const inspectFile = (
       }
       const note = notReadableNote(type)
       if (note !== undefined) return Effect.succeed({ ...entry, decoded: false, note })
-      return Effect.map(decodeWith(ResultRecord.deserialize(bytes)), (outcome) => withOutcome(entry, outcome))
+      return Effect.map(decodeWith(ResultRecord.deserialize(bytes), maxBytes), (outcome) => withOutcome(entry, outcome))
+    }
+    const raw = {
+      ...base,
+      kind: "raw" as const,
+      storageKey: null,
+      serializer: "json",
+      expiration: null,
+      expired: false,
+      prefectVersion: null
     }
     const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes)
     let json: unknown
@@ -180,19 +443,13 @@ export const inspectFile = (
       json = JSON.parse(text)
     } catch (cause) {
       if (looksLikePickle(text)) {
-        return {
-          ...base,
-          kind: "raw",
-          storageKey: null,
-          serializer: "pickle",
-          expiration: null,
-          expired: false,
-          prefectVersion: null,
-          decoded: false,
-          note: pickleNote
-        }
+        return { ...raw, serializer: "pickle", decoded: false, note: pickleNote }
       }
-      return unreadable(base, `not a result record: not JSON (${messageOf(cause)})`)
+      // Python's JSON (NaN, Infinity, big integers) is not JSON.parse's: the library's reader decides.
+      const outcome = yield* decodeWith(ResultRecord.deserialize(bytes, Serializer.json), maxBytes)
+      return "value" in outcome
+        ? withOutcome(raw, outcome)
+        : unreadable(base, `not a result record: not JSON (${messageOf(cause)})`)
     }
 
     // A full envelope: {"metadata": {...}, "result": ...}.
@@ -222,67 +479,64 @@ export const inspectFile = (
       }
       const note = notReadableNote(type)
       if (note !== undefined) return { ...entry, decoded: false, note }
-      // The result lives at the storage key: read it when it is a file we can reach.
-      const resultPath = storageKey === null ? undefined : path.isAbsolute(storageKey) ? storageKey : undefined
-      if (resultPath === undefined) {
-        return { ...entry, decoded: false, note: "metadata only: its result lives in the result storage" }
+      if (storageKey === null || storageKey === "") {
+        return { ...entry, decoded: false, note: "metadata only: no storage key" }
       }
-      const result = yield* Effect.result(Effect.tryPromise(() => fs.readFile(resultPath)))
-      if (result._tag === "Failure") {
-        return { ...entry, decoded: false, note: `metadata only: result file ${resultPath} not readable here` }
-      }
-      const resultBytes = new Uint8Array(result.success.buffer, result.success.byteOffset, result.success.byteLength)
+      const result = yield* readResult(storageKey)
+      if ("error" in result) return { ...entry, decoded: false, note: oneLine(`metadata only: ${result.error}`) }
       return withOutcome(
         entry,
-        yield* decodeWith(ResultRecord.deserializeFromResultAndMetadata(resultBytes, bytes))
+        yield* decodeWith(ResultRecord.deserializeFromResultAndMetadata(result.bytes, bytes), maxBytes)
       )
     }
 
     // Anything else that is JSON: a raw result (Prefect's flow results), read with the JSON serializer.
-    const entry = {
-      ...base,
-      kind: "raw" as const,
-      storageKey: null,
-      serializer: "json",
-      expiration: null,
-      expired: false,
-      prefectVersion: null
-    }
-    return withOutcome(entry, yield* decodeWith(ResultRecord.deserialize(bytes, Serializer.json)))
-  })
+    return withOutcome(raw, yield* decodeWith(ResultRecord.deserialize(bytes, Serializer.json), maxBytes))
+  }).pipe(
+    // Whatever goes wrong with one file stays with that file.
+    Effect.catchCause((cause) =>
+      Effect.succeed(unreadable({ file, size: bytes.byteLength }, `cannot decode: ${messageOf(Cause.squash(cause))}`))
+    )
+  )
+
+/** `redis://` / `rediss://` and `postgres://` / `postgresql://` targets. */
+export const storeScheme = (target: string): "redis" | "postgres" | undefined =>
+  /^rediss?:\/\//i.test(target) ? "redis" : /^postgres(ql)?:\/\//i.test(target) ? "postgres" : undefined
 
 /**
- * Inspects a directory (recursively) or one file, `concurrency` files at a
- * time, calling `onProgress` every `progressEvery` files and at the end.
+ * Inspects a directory (recursively), one file, or a Redis / PostgreSQL
+ * store, `concurrency` files at a time, calling `onProgress` every
+ * `progressEvery` files and at the end.
  */
-export const inspect = (
-  root: string,
-  options: {
-    readonly onProgress?: OnProgress | undefined
-    readonly progressEvery?: number | undefined
-    readonly concurrency?: number | undefined
-    readonly onListed?: ((total: number) => Effect.Effect<void>) | undefined
-  } = {}
-): Effect.Effect<Report, string> =>
-  Effect.gen(function*() {
-    const absolute = path.resolve(root)
-    const listed = yield* listFiles(absolute)
-    const single = listed.single
-    const total = listed.files.length
+export const inspect = (target: string, options: Options = {}): Effect.Effect<Report, string> =>
+  Effect.scoped(Effect.gen(function*() {
+    const scheme = storeScheme(target)
+    const source = scheme === "redis"
+      ? yield* redisSource(target, options)
+      : scheme === "postgres"
+      ? yield* postgresSource(target, options)
+      : yield* directorySource(target, options)
+    const total = source.files.length
     if (options.onListed !== undefined) yield* options.onListed(total)
     const now = yield* Clock.currentTimeMillis
     const every = options.progressEvery ?? 100
+    const maxBytes = options.maxBytes ?? defaultMaxBytes
     let done = 0
     const entries = yield* Effect.forEach(
-      listed.files,
+      source.files,
       (file) =>
-        Effect.tap(inspectFile(absolute, file, single, now), () => {
-          done++
-          return options.onProgress !== undefined && (done % every === 0 || done === total)
-            ? options.onProgress(done, total)
-            : Effect.void
-        }),
-      { concurrency: options.concurrency ?? 16 }
+        Effect.flatMap(source.read(file), (read) =>
+          "error" in read
+            ? Effect.succeed(unreadable({ file, size: 0 }, read.error))
+            : inspectBytes(file, read.bytes, now, source.readResult, maxBytes)).pipe(
+            Effect.tap(() => {
+              done++
+              return options.onProgress !== undefined && (done % every === 0 || done === total)
+                ? options.onProgress(done, total)
+                : Effect.void
+            })
+          ),
+      { concurrency: options.concurrency ?? 4 }
     )
-    return { path: absolute, entries, skipped: listed.skipped }
-  })
+    return { path: source.path, entries, skipped: source.skipped }
+  }))
