@@ -238,6 +238,12 @@ export interface TagLimit {
   readonly version: 1 | 2
   /** Version 2 only: an inactive limit is ignored. Default `true`. */
   readonly active?: boolean | undefined
+  /**
+   * Version 2 only: how long a slot of this limit is held on average, in
+   * seconds; the WAIT delay is a draw around the busiest limit's value, capped
+   * at the slot wait setting. Default: the slot wait setting.
+   */
+  readonly averageSlotOccupancySeconds?: number | undefined
 }
 
 /**
@@ -605,9 +611,10 @@ export const taskPolicy = (
     const positive = v2.filter((l) => l.limit > 0)
     if (positive.some((l) => l.activeSlots >= l.limit)) {
       const u = context.random?.() ?? 0.5
+      const busiest = Math.max(...positive.map((l) => l.averageSlotOccupancySeconds ?? wait))
       return {
         status: "WAIT",
-        delaySeconds: Math.min(wait, pythonRound(clampedPoissonInterval(wait, 0.3, u))),
+        delaySeconds: Math.min(wait, pythonRound(busiest > 0 ? clampedPoissonInterval(busiest, 0.3, u) : 0)),
         reason: `Concurrency limit reached for tags: ${positive.map((l) => l.tag).join(", ")}`,
         run: original
       }

@@ -226,6 +226,15 @@ describe("Orchestration.taskPolicy (CoreTaskPolicy)", () => {
       assert.strictEqual(reasonOf(o), "Concurrency limit reached for tags: a, b")
       const delay = (o as Orchestration.Wait<unknown>).delaySeconds
       assert.isTrue(Number.isInteger(delay) && delay >= 1 && delay <= 10, String(delay))
+      const quick = task(State.Pending(), State.Running(), {
+        tagLimits: [
+          { tag: "a", limit: 1, activeSlots: 1, version: 2, averageSlotOccupancySeconds: 2 },
+          { tag: "b", limit: 1, activeSlots: 0, version: 2, averageSlotOccupancySeconds: 1 }
+        ],
+        random: () => 0
+      })
+      // The draw around the busiest limit's 2 s: its lower clamp, 2 × log2(2^1.3 / (2^1.3 − 1)) ≈ 1.5, rounds to 2.
+      assert.strictEqual((quick as Orchestration.Wait<unknown>).delaySeconds, 2)
     })
 
     it("a full v1 limit: WAIT tag_concurrency_slot_wait_seconds", () => {
