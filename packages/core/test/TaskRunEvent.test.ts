@@ -11,7 +11,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Effect } from "effect"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
+import * as fc from "fast-check"
 import { ResultRecord, Serializer, State, Wire } from "@runstate/core"
+import { Arbitraries } from "@runstate/core/testing"
 
 const golden = (name: string): string =>
   readFileSync(join(import.meta.dirname, "fixtures", "task-run-events", `${name}.json`), "utf8").trimEnd()
@@ -183,6 +185,28 @@ describe("message truncation", () => {
       assert.strictEqual(e.resource["prefect.state-message"], "")
       assert.strictEqual(e.payload.initial_state?.message, "")
     }))
+})
+
+describe("law: truncation is Prefect's truncated_to, and never lengthens a message", () => {
+  it("for any text and limit: the text, or its first and last halves around the omitted count when that is shorter", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 90 }), fc.nat({ max: 40 }), (text, length) => {
+        const out = Wire.truncateMessage(length, text)
+        const points = Array.from(text)
+        const half = Math.floor(length / 2)
+        // Prefect's definition, with Python's slices: value[-0:] is the whole value.
+        const end = half === 0 ? points : points.slice(points.length - half)
+        const proposed = `${points.slice(0, half).join("")}...${
+          points.length - half - end.length
+        } additional characters...${end.join("")}`
+        const expected = text === "" ? "" : points.length <= length || Array.from(proposed).length >= points.length
+          ? text
+          : proposed
+        return out === expected && Array.from(out).length <= Math.max(points.length, 0)
+      }),
+      { seed: Arbitraries.seedFromEnv() }
+    )
+  })
 })
 
 describe("inputs that are not task-run events", () => {

@@ -47,8 +47,10 @@ export const truncateMessage = (length: number, value: string | null | undefined
   const points = Array.from(value)
   if (points.length <= length) return value
   const half = Math.floor(length / 2)
+  // Python's value[-0:] is the whole value, so with half = 0 the shortened form is never shorter.
+  if (half === 0) return value
   const beginning = points.slice(0, half)
-  const end = half === 0 ? [] : points.slice(-half)
+  const end = points.slice(-half)
   const omitted = points.length - (beginning.length + end.length)
   const proposed = `${beginning.join("")}...${omitted} additional characters...${end.join("")}`
   return Array.from(proposed).length < points.length ? proposed : value

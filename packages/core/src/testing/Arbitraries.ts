@@ -216,17 +216,30 @@ export const stateOfType = (type: StateType.StateType, options?: StateOptions): 
     details: options?.details === true ? stateDetails : fc.constant(StateDetails.empty),
     timestamp: options?.timestamp === true ? dateTime : fc.constant(undefined)
   }).map(({ customName, data, details, id, ids, message, naming, timestamp }) => {
-    const base: StateDetails.Input = type === "SCHEDULED"
-      ? { ...details, scheduledTime: details.scheduledTime ?? timestamp ?? null }
-      : details
-    const o: State.Options<unknown> = {
-      message,
-      data,
-      stateDetails: StateDetails.make({ ...base, ...idsDetails(ids, id) }),
-      ...(timestamp !== undefined ? { timestamp } : {})
-    }
+    const full = StateDetails.make({
+      ...details,
+      ...(type === "SCHEDULED" ? { scheduledTime: details.scheduledTime ?? timestamp ?? null } : {}),
+      ...idsDetails(ids, id)
+    })
+    const base: State.Options<unknown> = { message, data, ...(timestamp !== undefined ? { timestamp } : {}) }
     const subs = named[type]
-    if (naming === 1 && subs.length > 0) return subs[customName.length % subs.length]!(o)
+    if (naming === 1 && subs.length > 0) {
+      // The named constructors take the scheduled time and the pause fields as arguments, not in the details.
+      const { pauseKey, pauseReschedule, pauseTimeout, scheduledTime, ...rest } = full
+      const own = StateDetails.make({
+        ...rest,
+        ...(type === "SCHEDULED" ? {} : { scheduledTime }),
+        ...(type === "PAUSED" ? {} : { pauseKey, pauseReschedule, pauseTimeout })
+      })
+      const args = {
+        ...base,
+        stateDetails: own,
+        ...(type === "SCHEDULED" && scheduledTime !== null ? { scheduledTime } : {}),
+        ...(type === "PAUSED" ? { pauseExpirationTime: pauseTimeout, pauseKey } : {})
+      }
+      return subs[customName.length % subs.length]!(args)
+    }
+    const o: State.Options<unknown> = { ...base, stateDetails: full }
     if (naming === 2) return State.make<StateType.StateType, unknown>({ ...o, type, name: customName })
     return State.make<StateType.StateType, unknown>({ ...o, type })
   })
