@@ -877,7 +877,7 @@ const delayFor = (delay: LifecycleCase["retryDelay"], retry: number): number =>
   delay === null ? 0 : typeof delay === "number" ? delay : delay[Math.min(retry - 1, delay.length - 1)]!
 
 /**
- * The states the client engine proposes for one task run (SPEC'd sequences:
+ * The states the client engine proposes for one task run (the sequences measured on Prefect 3.8:
  * Pending → Running → … → final, AwaitingRetry/Retrying between attempts).
  * Each state's timestamp is later than the previous one; a Retrying after
  * AwaitingRetry starts once its scheduled time has come.
