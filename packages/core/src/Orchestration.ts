@@ -1017,6 +1017,41 @@ export const minimalFlowPolicy = (
   return acceptForced(initial, proposed, context)
 }
 
+/**
+ * Prefect's `MarkLateRunsPolicy`, the policy of the service that marks
+ * overdue scheduled runs `Late`: only SCHEDULED runs can be marked late, and
+ * a run whose deployment has a full concurrency limit with the `CANCEL_NEW`
+ * strategy is cancelled instead (`Deployment concurrency limit is full and
+ * uses the CANCEL_NEW strategy.`).
+ *
+ * @category policies
+ * @since 0.2.0
+ */
+export const markLateRunsPolicy = (
+  initial: State.State<unknown> | undefined,
+  proposed: State.State<unknown>,
+  context: FlowContext
+): Outcome<FlowRun> => {
+  const late = proposed.type === "SCHEDULED" && proposed.name === "Late"
+  if (initial !== undefined && late && initial.type !== "SCHEDULED") {
+    return { status: "REJECT", state: undefined, reason: "Only scheduled flows can be marked late.", run: context.run }
+  }
+  const deployment = context.deployment
+  if (
+    initial?.type === "SCHEDULED" && late && context.run.deploymentId !== null && deployment !== undefined &&
+    deployment !== "missing" && deployment.concurrencyLimit !== null && !deployment.slotAvailable &&
+    deployment.collisionStrategy === "CANCEL_NEW"
+  ) {
+    return rejectWith(
+      State.Cancelled({ timestamp: context.now, message: "Deployment concurrency limit reached." }),
+      "Deployment concurrency limit is full and uses the CANCEL_NEW strategy.",
+      context,
+      initial
+    )
+  }
+  return acceptForced(initial, proposed, context)
+}
+
 const rejectWith = (
   state: State.State<unknown>,
   reason: string,

@@ -829,6 +829,42 @@ describe("Orchestration.flowPolicy (CoreFlowPolicy)", () => {
   })
 })
 
+describe("Orchestration.markLateRunsPolicy", () => {
+  const ctx = (deployment?: Orchestration.Deployment) => ({
+    now,
+    run: Orchestration.makeFlowRun({ deploymentId: "d" }),
+    ...(deployment === undefined ? {} : { deployment })
+  })
+
+  it("only SCHEDULED runs are marked late", () => {
+    const o = Orchestration.markLateRunsPolicy(State.Running(), State.Late(), ctx())
+    assert.deepStrictEqual([o.status, reasonOf(o)], ["REJECT", "Only scheduled flows can be marked late."])
+    assert.strictEqual(Orchestration.markLateRunsPolicy(State.Scheduled(), State.Late(), ctx()).status, "ACCEPT")
+  })
+
+  it("a full CANCEL_NEW deployment limit cancels the run instead", () => {
+    const o = Orchestration.markLateRunsPolicy(
+      State.Scheduled(),
+      State.Late(),
+      ctx({ concurrencyLimit: 1, slotAvailable: false, collisionStrategy: "CANCEL_NEW" })
+    )
+    assert.deepStrictEqual([o.status, reasonOf(o)], [
+      "REJECT",
+      "Deployment concurrency limit is full and uses the CANCEL_NEW strategy."
+    ])
+    assert.deepStrictEqual(
+      [(o as Orchestration.Reject<unknown>).state?.type, (o as Orchestration.Reject<unknown>).state?.message],
+      ["CANCELLED", "Deployment concurrency limit reached."]
+    )
+    const enqueue = Orchestration.markLateRunsPolicy(
+      State.Scheduled(),
+      State.Late(),
+      ctx({ concurrencyLimit: 1, slotAvailable: false })
+    )
+    assert.strictEqual(enqueue.status, "ACCEPT")
+  })
+})
+
 // -----------------------------------------------------------------------------
 // the client task engine's lifecycle sequences
 // -----------------------------------------------------------------------------
