@@ -1362,7 +1362,6 @@ export {
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
  * import { State, Wire } from "@runstate/core"
  *
  * const running = State.Running()
