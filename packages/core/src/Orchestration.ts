@@ -358,7 +358,8 @@ export const clampedPoissonInterval = (average: number, factor: number, u: numbe
  * The delay before a task's next retry, in seconds, as Prefect's
  * `RetryFailedTasks` computes it: a list's element at `min(runCount − 1,
  * length − 1)`, a number as is, `null` as 0; with a jitter factor and a base
- * delay above 0, a draw from {@link clampedPoissonInterval}.
+ * delay above 0, a draw from {@link clampedPoissonInterval}. A delay that is
+ * not a finite, non-negative number counts as 0.
  *
  * @category utils
  * @since 0.2.0
@@ -371,7 +372,9 @@ export const retryDelaySeconds = (
   const base = Array.isArray(delay)
     ? (delay.length === 0 ? 0 : (delay[Math.max(0, Math.min(run.runCount - 1, delay.length - 1))] ?? 0))
     : ((delay as number | null) ?? 0)
-  return run.retryJitterFactor && base > 0 ? clampedPoissonInterval(base, run.retryJitterFactor, u) : base
+  const delay_ = run.retryJitterFactor && base > 0 ? clampedPoissonInterval(base, run.retryJitterFactor, u) : base
+  // Prefect validates its settings; here a delay that is not a finite, non-negative number counts as 0.
+  return Number.isFinite(delay_) && delay_ > 0 ? delay_ : 0
 }
 
 /** What Python answers for `type(value).__name__`, for the rule-error message. */
@@ -965,7 +968,9 @@ export const flowPolicy = (
       return finish({
         state: State.AwaitingRetry({
           timestamp: now,
-          scheduledTime: utc(ms(now) + (run.retryDelay ?? 0) * 1000),
+          scheduledTime: utc(
+            ms(now) + (Number.isFinite(run.retryDelay) && run.retryDelay! > 0 ? run.retryDelay! : 0) * 1000
+          ),
           message: proposed.message,
           data: proposed.data
         }),

@@ -1023,6 +1023,53 @@ describe("law: no sequence the task lifecycle produces is rejected by the task p
   })
 })
 
+describe("bad settings", () => {
+  it("law: whatever the retry settings and counters, no policy throws and a written SCHEDULED state has a real scheduled time", () => {
+    const number = fc.oneof(fc.double(), fc.integer({ min: -5, max: 5 }), fc.constant(Number.NaN))
+    fc.assert(
+      fc.property(
+        fc.option(Arb.stateAmong(["RUNNING", "PENDING", "SCHEDULED", "FAILED"]), { nil: undefined }),
+        Arb.stateAmong(["FAILED", "RUNNING", "PENDING", "COMPLETED"]),
+        fc.record({
+          runCount: fc.integer({ min: -2, max: 6 }),
+          retries: fc.option(fc.integer({ min: -2, max: 6 }), { nil: null }),
+          retryDelay: fc.oneof(fc.constant(null), number, fc.array(number, { maxLength: 3 })),
+          retryJitterFactor: fc.option(number, { nil: null })
+        }),
+        (initial, proposed, settings) => {
+          const t = Orchestration.taskPolicy(initial, proposed, { now, run: Orchestration.makeTaskRun(settings) })
+          const f = Orchestration.flowPolicy(initial, proposed, {
+            now,
+            run: Orchestration.makeFlowRun({
+              runCount: settings.runCount,
+              retries: settings.retries,
+              retryDelay: typeof settings.retryDelay === "number" ? settings.retryDelay : null
+            })
+          })
+          for (const o of [t, f]) {
+            assert.include(["ACCEPT", "REJECT", "WAIT", "ABORT"], o.status)
+            // A written SCHEDULED state has a real scheduled time.
+            if (Orchestration.isWritten(o) && o.state.type === "SCHEDULED") {
+              assert.isTrue(Number.isFinite(o.state.stateDetails.scheduledTime?.epochMilliseconds))
+            }
+          }
+        }
+      ),
+      { seed: Arb.seed, numRuns: 500 }
+    )
+  })
+
+  it("a delay that is not a finite, non-negative number counts as 0", () => {
+    for (const retryDelay of [Number.NaN, -3, Number.POSITIVE_INFINITY, [Number.NaN]]) {
+      assert.strictEqual(
+        Orchestration.retryDelaySeconds({ runCount: 1, retryDelay, retryJitterFactor: null }),
+        0,
+        String(retryDelay)
+      )
+    }
+  })
+})
+
 describe("generated states", () => {
   it("law: the task policy never throws, and WAIT/ABORT/REJECT-without-state leave the run's counters unchanged", () => {
     fc.assert(
