@@ -1046,7 +1046,7 @@ describe("bad settings", () => {
               retryDelay: typeof settings.retryDelay === "number" ? settings.retryDelay : null
             })
           })
-          for (const o of [t, f]) {
+          for (const o of [t, f] as ReadonlyArray<Orchestration.Outcome<unknown>>) {
             assert.include(["ACCEPT", "REJECT", "WAIT", "ABORT"], o.status)
             // A written SCHEDULED state has a real scheduled time.
             if (Orchestration.isWritten(o) && o.state.type === "SCHEDULED") {
