@@ -314,7 +314,11 @@ export interface FlowContext {
 // -----------------------------------------------------------------------------
 
 const ms = (dt: DateTime.Utc): number => dt.epochMilliseconds
-const utc = (millis: number): DateTime.Utc => DateTime.makeUnsafe(millis) as DateTime.Utc
+/** The largest instant a date can hold, in milliseconds from the epoch (either side). */
+const maxMillis = 8.64e15
+/** An instant; times beyond the representable range are clamped to its ends. */
+const utc = (millis: number): DateTime.Utc =>
+  DateTime.makeUnsafe(Math.max(-maxMillis, Math.min(maxMillis, millis))) as DateTime.Utc
 
 const withDetails = <S extends State.State<unknown>>(self: S, patch: StateDetails.Input): S =>
   State.update(self, { stateDetails: StateDetails.make({ ...self.stateDetails, ...patch }) }) as unknown as S

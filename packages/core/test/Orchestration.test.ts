@@ -1059,6 +1059,14 @@ describe("bad settings", () => {
     )
   })
 
+  it("a delay beyond the representable dates schedules the retry at the last representable instant", () => {
+    const o = task(running(), State.Failed(), { run: { runCount: 0, retries: 0, retryDelay: 8.6e12 } })
+    assert.strictEqual(
+      (o as Orchestration.Reject<unknown>).state?.stateDetails.scheduledTime?.epochMilliseconds,
+      8.64e15
+    )
+  })
+
   it("a delay that is not a finite, non-negative number counts as 0", () => {
     for (const retryDelay of [Number.NaN, -3, Number.POSITIVE_INFINITY, [Number.NaN]]) {
       assert.strictEqual(
