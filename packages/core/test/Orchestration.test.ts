@@ -1060,7 +1060,7 @@ describe("bad settings", () => {
   })
 
   it("a delay beyond the representable dates schedules the retry at the last representable instant", () => {
-    const o = task(running(), State.Failed(), { run: { runCount: 0, retries: 0, retryDelay: 8.6e12 } })
+    const o = task(running(), State.Failed(), { run: { runCount: 0, retries: 0, retryDelay: 9e12 } })
     assert.strictEqual(
       (o as Orchestration.Reject<unknown>).state?.stateDetails.scheduledTime?.epochMilliseconds,
       8.64e15
