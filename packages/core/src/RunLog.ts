@@ -204,6 +204,13 @@ interface TransitionDocument {
   readonly to: StateDocument
 }
 
+/** A transition this process holds: its place in recording order and its encoding (none when it has none). */
+interface Entry {
+  readonly seq: number
+  readonly transition: Transition
+  readonly doc: TransitionDocument | undefined
+}
+
 interface HistoryDocument {
   readonly version: 1
   readonly run_id: string
@@ -313,7 +320,10 @@ const pad = (n: number, width: number): string => String(n).padStart(width, "0")
  *
  * A storage failure is a `StorageError`, and the transition is not lost: it
  * stays in this process's history (what `history` and `runs` answer) and is
- * written again with the next `record`.
+ * written again with the next `record`. A transition Prefect's JSON cannot
+ * hold (a run id in its details that is not a UUID) is a `StorageError` too;
+ * it is kept in this process only (listed after the written transitions) and
+ * does not hold back later transitions.
  *
  * @example
  * ```ts
@@ -341,8 +351,20 @@ export const makeKeyValueStore = (
     const locks = Array.from({ length: 32 }, () => Semaphore.makeUnsafe(1))
     const lockOf = (runId: string) => locks[hashOf(runId) % locks.length]!
     // Transitions a failed write left unwritten, by run: kept in this process and written with the next record.
-    const pending = new Map<string, Array<Transition>>()
+    const pending = new Map<string, Array<Entry>>()
+    // Transitions that cannot be encoded (a run id in their details that is not a UUID): this process only.
+    const local = new Map<string, Array<Entry>>()
     let sequence = 0
+    let entries = 0
+    const push = (map: Map<string, Array<Entry>>, entry: Entry) => {
+      const list = map.get(entry.transition.runId)
+      if (list === undefined) map.set(entry.transition.runId, [entry])
+      else list.push(entry)
+    }
+    const inMemory = (runId: string): Array<Transition> =>
+      [...(pending.get(runId) ?? []), ...(local.get(runId) ?? [])]
+        .sort((a, b) => a.seq - b.seq)
+        .map((e) => e.transition)
 
     const readDocument = (runId: string): Effect.Effect<HistoryDocument | undefined, StorageError> => {
       const key = historyKey(runId)
@@ -399,11 +421,11 @@ export const makeKeyValueStore = (
         const unwritten = pending.get(runId)
         if (unwritten === undefined || unwritten.length === 0) return Effect.void
         const batch = unwritten.slice()
-        const first = batch[0]!
+        const first = batch[0]!.transition
         const key = historyKey(runId)
         return Effect.gen(function*() {
           const existing = yield* readDocument(runId)
-          const encoded = yield* Effect.forEach(batch, encodeTransition)
+          const encoded = batch.map((e) => e.doc!)
           const doc: HistoryDocument = {
             version: 1,
             run_id: runId,
@@ -440,11 +462,23 @@ export const makeKeyValueStore = (
           )
         ),
         lockOf(transition.runId).withPermit(
-          Effect.suspend(() => {
-            const list = pending.get(transition.runId)
-            if (list === undefined) pending.set(transition.runId, [transition])
-            else list.push(transition)
-            return writeRun(transition.runId)
+          Effect.matchEffect(encodeTransition(transition), {
+            onFailure: (error) =>
+              Effect.andThen(
+                Effect.sync(() => push(local, { seq: entries++, transition, doc: undefined })),
+                Effect.fail(
+                  new StorageError({
+                    message: `${error.message}; it is kept in this process only`,
+                    key: error.key,
+                    cause: error.cause
+                  })
+                )
+              ),
+            onSuccess: (doc) =>
+              Effect.andThen(
+                Effect.sync(() => push(pending, { seq: entries++, transition, doc })),
+                writeRun(transition.runId)
+              )
           })
         )
       )
@@ -453,7 +487,7 @@ export const makeKeyValueStore = (
       lockOf(runId).withPermit(Effect.gen(function*() {
         const doc = yield* readDocument(runId)
         const stored = doc === undefined ? [] : yield* decodeDocument(doc, historyKey(runId))
-        return [...stored, ...(pending.get(runId) ?? [])]
+        return [...stored, ...inMemory(runId)]
       }))
 
     const summaryOf = (transitions: ReadonlyArray<Transition>): RunSummary | undefined => {
@@ -497,9 +531,9 @@ export const makeKeyValueStore = (
         )
         // Runs known only to this process (their first write failed).
         const unlisted: Array<RunSummary> = []
-        for (const [runId, list] of pending) {
+        for (const runId of new Set([...pending.keys(), ...local.keys()])) {
           if (listed.has(runId)) continue
-          const summary = summaryOf(list)
+          const summary = summaryOf(inMemory(runId))
           if (summary !== undefined && matches(summary, filter)) unlisted.push(summary)
         }
         return [...summaries.filter((s): s is RunSummary => s !== undefined && matches(s, filter)), ...unlisted]

@@ -234,6 +234,28 @@ export const failingSuite = () =>
         sameTransitions(yield* log.history("r1"), transitions)
       }))
 
+    it.effect("a transition that cannot be encoded is a StorageError, kept in this process, and blocks nothing", () =>
+      Effect.gen(function*() {
+        const kv = yield* KeyValueStore.KeyValueStore.pipe(Effect.provide(KeyValueStore.layerMemory))
+        const log = yield* RunLog.makeKeyValueStore().pipe(Effect.provideService(KeyValueStore.KeyValueStore, kv))
+        const [pending, running, , , completed] = lifecycle("r")
+        yield* log.record(pending!)
+        // A flow run id that is not a UUID has no place in Prefect's JSON.
+        const odd: RunLog.Transition = {
+          ...running!,
+          to: State.Running({ stateDetails: { flowRunId: "not-a-uuid" } })
+        }
+        const error = yield* Effect.flip(log.record(odd))
+        assert.strictEqual(error._tag, "StorageError")
+        assert.include(error.message, "Cannot encode a transition of run r")
+        assert.include(error.message, "it is kept in this process only")
+        yield* log.record(completed!)
+        // This process still answers it, after the transitions that were written.
+        assert.deepStrictEqual((yield* log.history("r")).map((t) => t.to.name), ["Pending", "Completed", "Running"])
+        const fresh = yield* RunLog.makeKeyValueStore().pipe(Effect.provideService(KeyValueStore.KeyValueStore, kv))
+        assert.deepStrictEqual((yield* fresh.history("r")).map((t) => t.to.name), ["Pending", "Completed"])
+      }))
+
     it.effect("a run whose first write failed is still listed by runs() in this process", () =>
       Effect.gen(function*() {
         const failingKv = KeyValueStore.make({
