@@ -490,6 +490,50 @@ export const taskPolicy = (
   initial: State.State<unknown> | undefined,
   proposed: State.State<unknown>,
   context: TaskContext
+): Outcome<TaskRun> => taskRules(initial, proposed, context, false)
+
+/**
+ * Prefect's `BackgroundTaskPolicy`, used for deferred (background) task runs —
+ * every proposal whose details say `deferred: true`, forced or not. It is
+ * {@link taskPolicy} without the enclosing-flow and tag-concurrency rules, with
+ * PENDING refused after PENDING, RUNNING, CANCELLING or CANCELLED (`This run is
+ * in a RUNNING state and cannot transition to a PENDING state.`, a PENDING
+ * sub-state rename excepted) and the stored parameters' id
+ * (`taskParametersId`) copied from SCHEDULED or PENDING to the next PENDING or
+ * RUNNING state that lacks one.
+ *
+ * @category policies
+ * @since 0.2.0
+ */
+export const backgroundTaskPolicy = (
+  initial: State.State<unknown> | undefined,
+  proposed: State.State<unknown>,
+  context: TaskContext
+): Outcome<TaskRun> => taskRules(initial, proposed, context, true)
+
+/**
+ * Which task policy Prefect's API applies to a proposal: the background
+ * policy when its details say `deferred: true` (even when forced), the
+ * minimal one when forced, the core one otherwise.
+ *
+ * @category policies
+ * @since 0.2.0
+ */
+export const taskPolicyFor = (
+  proposed: State.State<unknown>,
+  options?: { readonly force?: boolean | undefined }
+): typeof taskPolicy =>
+  proposed.stateDetails.deferred === true
+    ? backgroundTaskPolicy
+    : options?.force === true
+    ? minimalTaskPolicy
+    : taskPolicy
+
+const taskRules = (
+  initial: State.State<unknown> | undefined,
+  proposed: State.State<unknown>,
+  context: TaskContext,
+  background: boolean
 ): Outcome<TaskRun> => {
   const { now } = context
   const original = context.run
@@ -532,6 +576,25 @@ export const taskPolicy = (
     return { status: "ACCEPT", state: validated, run }
   }
 
+  // PreventPendingTransitions (background tasks)
+  if (
+    background && initial !== undefined && to === "PENDING" &&
+    (from === "PENDING" || from === "RUNNING" || from === "CANCELLING" || from === "CANCELLED")
+  ) {
+    if (from === "PENDING" && initial.name !== proposed.name && proposed.name !== "Pending") {
+      state = withDetails(state, {
+        scheduledTime: initial.stateDetails.scheduledTime,
+        deploymentConcurrencyLeaseId: initial.stateDetails.deploymentConcurrencyLeaseId
+      })
+    } else {
+      return {
+        status: "ABORT",
+        reason: `This run is in a ${from} state and cannot transition to a PENDING state.`,
+        run: original
+      }
+    }
+  }
+
   // CacheRetrieval
   if (to === "RUNNING") {
     const key = proposed.stateDetails.cacheKey
@@ -571,7 +634,7 @@ export const taskPolicy = (
     }
   }
 
-  if (to === "RUNNING") {
+  if (to === "RUNNING" && !background) {
     // PreventRunningTasksFromStoppedFlows
     const flow = context.flowRun
     if (flow !== undefined) {
@@ -650,6 +713,14 @@ export const taskPolicy = (
   // CopyScheduledTime
   if (initial !== undefined && from === "SCHEDULED" && to === "PENDING" && state.stateDetails.scheduledTime === null) {
     state = withDetails(state, { scheduledTime: initial.stateDetails.scheduledTime })
+  }
+
+  // CopyTaskParametersID (background tasks)
+  if (
+    background && initial !== undefined && (from === "SCHEDULED" || from === "PENDING") &&
+    (to === "PENDING" || to === "RUNNING") && !state.stateDetails.taskParametersId
+  ) {
+    state = withDetails(state, { taskParametersId: initial.stateDetails.taskParametersId })
   }
 
   // WaitForScheduledTime

@@ -454,6 +454,62 @@ describe("Orchestration.taskPolicy (CoreTaskPolicy)", () => {
   })
 })
 
+describe("Orchestration.backgroundTaskPolicy (BackgroundTaskPolicy)", () => {
+  const background = (
+    initial: State.State<unknown> | undefined,
+    proposed: State.State<unknown>,
+    context: Partial<Omit<Orchestration.TaskContext, "run">> & { readonly run?: Partial<Orchestration.TaskRun> } = {}
+  ) =>
+    Orchestration.backgroundTaskPolicy(initial, proposed, {
+      now,
+      ...context,
+      run: Orchestration.makeTaskRun(context.run)
+    })
+
+  it("PENDING after PENDING, RUNNING, CANCELLING or CANCELLED: ABORT (a sub-state rename excepted)", () => {
+    for (const from of ["PENDING", "RUNNING", "CANCELLING", "CANCELLED"] as const) {
+      const o = background(State.make({ type: from }), State.Pending())
+      assert.deepStrictEqual([o.status, reasonOf(o)], [
+        "ABORT",
+        `This run is in a ${from} state and cannot transition to a PENDING state.`
+      ])
+    }
+    assert.strictEqual(background(State.Pending(), State.Submitting()).status, "ACCEPT")
+    // The core task policy lets PENDING → PENDING through.
+    assert.strictEqual(task(State.Pending(), State.Pending()).status, "ACCEPT")
+  })
+
+  it("copies the parameters id from SCHEDULED or PENDING to PENDING or RUNNING", () => {
+    const id = "0190c6a4-7b2e-7d3c-9a1f-2b3c4d5e6f72"
+    const o = background(
+      State.Scheduled({ scheduledTime: at(-1), stateDetails: { taskParametersId: id } }),
+      State.Pending()
+    )
+    assert.strictEqual((o as Orchestration.Accept<unknown>).state.stateDetails.taskParametersId, id)
+    const r = background(State.Pending({ stateDetails: { taskParametersId: id } }), State.Running())
+    assert.strictEqual((r as Orchestration.Accept<unknown>).state.stateDetails.taskParametersId, id)
+    const core = task(State.Pending({ stateDetails: { taskParametersId: id } }), State.Running())
+    assert.isNull((core as Orchestration.Accept<unknown>).state.stateDetails.taskParametersId)
+  })
+
+  it("ignores the enclosing flow run and tag limits, keeps the other task rules", () => {
+    const o = background(State.Pending(), State.Running(), {
+      flowRun: { id: "f", state: undefined, runCount: 1 },
+      tagLimits: [{ tag: "db", limit: 0, activeSlots: 0, version: 1 }]
+    })
+    assert.strictEqual(o.status, "ACCEPT")
+    const retry = background(running(), State.Failed(), { run: { runCount: 1, retries: 1 } })
+    assert.deepStrictEqual([retry.status, reasonOf(retry)], ["REJECT", "Retrying"])
+  })
+
+  it("taskPolicyFor: deferred proposals get the background policy even when forced", () => {
+    const deferred = State.Pending({ stateDetails: { deferred: true } })
+    assert.strictEqual(Orchestration.taskPolicyFor(deferred, { force: true }), Orchestration.backgroundTaskPolicy)
+    assert.strictEqual(Orchestration.taskPolicyFor(State.Pending(), { force: true }), Orchestration.minimalTaskPolicy)
+    assert.strictEqual(Orchestration.taskPolicyFor(State.Pending()), Orchestration.taskPolicy)
+  })
+})
+
 describe("Orchestration.flowPolicy (CoreFlowPolicy)", () => {
   it("a repeated transition id: REJECT current", () => {
     const id = "0190c6a4-7b2e-7d3c-9a1f-2b3c4d5e6f70"
