@@ -1132,6 +1132,16 @@ export const markLateRunsPolicy = (
   return acceptForced(initial, proposed, context)
 }
 
+/**
+ * Which flow policy Prefect's API applies to a proposal: the minimal one when
+ * forced, the core one otherwise.
+ *
+ * @category policies
+ * @since 0.2.0
+ */
+export const flowPolicyFor = (options?: { readonly force?: boolean | undefined }): typeof flowPolicy =>
+  options?.force === true ? minimalFlowPolicy : flowPolicy
+
 const rejectWith = (
   state: State.State<unknown>,
   reason: string,

@@ -866,6 +866,11 @@ describe("Orchestration.flowPolicy (CoreFlowPolicy)", () => {
     assert.strictEqual((o as Orchestration.Accept<unknown>).state.stateDetails.flowRunId, "f-1")
   })
 
+  it("flowPolicyFor: the minimal policy when forced", () => {
+    assert.strictEqual(Orchestration.flowPolicyFor({ force: true }), Orchestration.minimalFlowPolicy)
+    assert.strictEqual(Orchestration.flowPolicyFor(), Orchestration.flowPolicy)
+  })
+
   it("minimalFlowPolicy (force): only data loss and no-infrastructure cancellations are stopped", () => {
     const ctx = { now, run: Orchestration.makeFlowRun() }
     const lost = Orchestration.minimalFlowPolicy(State.Completed({ data: persisted }), State.Completed(), ctx)
