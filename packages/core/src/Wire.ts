@@ -1331,3 +1331,60 @@ const fastResult = (
   fast: State.State<unknown> | Effect.Effect<State.State<unknown>, WireError> | Bail
 ): Effect.Effect<State.State<unknown>, WireError> =>
   fast === bail ? decodeStateResponseSchema(u) : State.isState(fast) ? Effect.succeed(fast) : fast
+
+// -----------------------------------------------------------------------------
+// task-run state events
+// -----------------------------------------------------------------------------
+
+import * as TaskRunEvent from "./internal/taskRunEvent.ts"
+
+export {
+  stateMessageTruncationLength,
+  type TaskRunEventEncoded,
+  type TaskRunEventInput,
+  type TaskRunEventOptions,
+  type TaskRunEventState,
+  truncateMessage
+} from "./internal/taskRunEvent.ts"
+
+/**
+ * Encodes a task run's transition as the event Prefect's client task engine
+ * emits for its new state: `prefect.task-run.{state name}` with the task run
+ * as resource (labels `prefect.resource.id`, `prefect.resource.name`,
+ * `prefect.run-count`, `prefect.state-message`, `prefect.state-name`,
+ * `prefect.state-timestamp`, `prefect.state-type`, `prefect.orchestration`),
+ * its tags as related resources, and `payload.intended`,
+ * `payload.initial_state`, `payload.validated_state` and `payload.task_run`.
+ * Messages longer than 100 000 characters are shortened (see
+ * {@link truncateMessage}). Fails with a `WireError` for a flow run's
+ * transition (flow-run states go to the API's `set_state`) or a task run id
+ * that is not a UUID.
+ *
+ * @example
+ * ```ts
+ * import { State, Wire } from "@runstate/core"
+ *
+ * const running = State.Running()
+ * const event = Wire.encodeTaskRunEvent({
+ *   runId: "0190c6a4-7b2e-7d3c-9a1f-2b3c4d5e6f70",
+ *   name: "fetch-0",
+ *   runCount: 1,
+ *   from: State.Pending(),
+ *   to: running
+ * }, { tags: ["etl"] })
+ * // Effect succeeding with { event: "prefect.task-run.Running", ... }
+ * ```
+ *
+ * @category encoding
+ * @since 0.2.0
+ */
+export const encodeTaskRunEvent = (
+  input: TaskRunEvent.TaskRunEventInput,
+  options?: TaskRunEvent.TaskRunEventOptions
+): Effect.Effect<TaskRunEvent.TaskRunEventEncoded, WireError> =>
+  Effect.suspend(() => {
+    const encoded = TaskRunEvent.taskRunEventJson(input, options)
+    return typeof encoded === "string"
+      ? Effect.fail(new WireError({ codec: "TaskRunEvent", operation: "encode", issue: invalid(encoded) }))
+      : Effect.succeed(encoded)
+  })

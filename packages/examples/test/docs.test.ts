@@ -32,6 +32,7 @@ const expected: Record<string, unknown> = {
     counts: "total=4, not_final=1, 'COMPLETED'=1, 'FAILED'=1, 'RUNNING'=1, 'CANCELLED'=1",
     final: { type: "CANCELLED", message: "1/4 states cancelled.", data: true }
   },
+  "src/docs/aggregation-laws-2.ts": { failed: false, runs: 200 },
   "src/docs/aggregation-2.ts": {
     "counts": "total=4, not_final=2, 'FAILED'=1, 'RUNNING'=2, 'CRASHED'=1",
     "plain": "COMPLETED",
@@ -55,6 +56,22 @@ const expected: Record<string, unknown> = {
   "src/docs/module-Failure.ts": ["While fetching: Upstream: 503", "Execution was aborted by an interrupt signal."],
   "src/docs/module-NodeResultStore.ts": true,
   "src/docs/module-NodeSignals.ts": ["COMPLETED", 143],
+  "src/docs/module-Orchestration.ts": {
+    failed: ["REJECT", "Retrying", "AwaitingRetry"],
+    final: "ACCEPT",
+    crashed: ["ABORT", "Run is already COMPLETED."]
+  },
+  "src/docs/module-RunLog.ts": {
+    history: ["- → Pending", "Pending → Running", "Running → Completed"],
+    last: { rows: 42 },
+    transitions: 3
+  },
+  "src/docs/module-RunLog-events.ts": {
+    event: "prefect.task-run.Failed",
+    resource: "prefect.task-run.0190c6a4-7b2e-7d3c-9a1f-2b3c4d5e6f70",
+    intended: { from: "RUNNING", to: "FAILED" },
+    related: [{ "prefect.resource.id": "prefect.tag.etl", "prefect.resource.role": "tag" }]
+  },
   "src/docs/module-ResultRecord.ts": {
     starts: "{\"metadata\":{\"storage_key\":\"/root/.prefect/storage/the-key\",",
     result: "The results are in...",

@@ -12,7 +12,8 @@ import * as fc from "fast-check"
 import { mkdtempSync, rmSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { FaultInjection, ResultStore, State, StateResult } from "@runstate/core"
+import { ResultStore, State, StateResult } from "@runstate/core"
+import { FaultInjection } from "@runstate/core/testing"
 import { NodeResultStore } from "@runstate/node"
 
 const seed = process.env.FC_SEED === undefined ? Date.now() % 1_000_000 : Number(process.env.FC_SEED)

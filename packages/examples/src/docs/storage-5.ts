@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { KeyValueStore } from "effect/persistence"
-import { FaultInjection, ResultStore } from "@runstate/core"
+import { ResultStore } from "@runstate/core"
+import { FaultInjection } from "@runstate/core/testing"
 
 export const faulty = Effect.gen(function*() {
   const kv = yield* KeyValueStore.KeyValueStore
