@@ -308,9 +308,12 @@ const pad = (n: number, width: number): string => String(n).padStart(width, "0")
  * different runs never touch the same key and are safe from any number of
  * processes; appends to one run are serialized in this process (a run records
  * its own transitions one after the other). `r/{kind}/{flow run}/{time}.{n}/{run id}`
- * is written once, at a run's first transition, so {@link RunLogShape.runs}
- * lists the keys of one kind or one flow run and reads only the histories it
- * returns, in the order their first transitions were recorded.
+ * is written at a run's first transition, before its history, so
+ * {@link RunLogShape.runs} lists the keys of one kind or one flow run and
+ * reads only the histories it returns, in the order their first transitions
+ * were recorded; a process that dies between the two writes leaves an entry
+ * without a history (skipped), and the run is indexed again, and listed once,
+ * when another process records it.
  *
  * Data is written so that it reads back equal: result-record metadata as
  * Prefect's metadata JSON, a result record as Prefect's record envelope, JSON
@@ -434,9 +437,10 @@ export const makeKeyValueStore = (
             flow_run_id: existing?.flow_run_id ?? first.flowRunId ?? null,
             transitions: [...(existing?.transitions ?? []), ...encoded]
           }
-          yield* kv.set(key, JSON.stringify(doc)).pipe(
-            Effect.mapError((cause) => storageError(`Cannot write the history of run ${runId}`, key, cause))
-          )
+          // The index entry goes first: a process that dies between the two
+          // writes leaves an entry whose history is missing (skipped by `runs`),
+          // never a history that `runs` cannot find. A run indexed twice this way
+          // (its first writer died, another wrote it again) is listed once.
           if (existing === undefined) {
             const now = yield* Clock.currentTimeMillis
             const order = `${pad(now, 15)}.${pad(sequence++, 9)}`
@@ -445,6 +449,9 @@ export const makeKeyValueStore = (
               Effect.mapError((cause) => storageError(`Cannot index the history of run ${runId}`, index, cause))
             )
           }
+          yield* kv.set(key, JSON.stringify(doc)).pipe(
+            Effect.mapError((cause) => storageError(`Cannot write the history of run ${runId}`, key, cause))
+          )
           const rest = (pending.get(runId) ?? []).slice(batch.length)
           if (rest.length === 0) pending.delete(runId)
           else pending.set(runId, rest)
@@ -514,16 +521,17 @@ export const makeKeyValueStore = (
           if (filter.flowRunId !== undefined) wanted += `${flowPart(filter.flowRunId)}/`
         }
         const wantedFlow = filter?.flowRunId === undefined ? undefined : flowPart(filter.flowRunId)
-        const entries: Array<{ readonly order: string; readonly runId: string }> = []
+        const found: Array<{ readonly order: string; readonly runId: string }> = []
         for (const key of keys) {
           if (!key.startsWith(wanted)) continue
           const [, flow, order, run] = key.slice(indexPrefix.length).split("/")
           if (order === undefined || run === undefined) continue
           if (wantedFlow !== undefined && flow !== wantedFlow) continue
-          entries.push({ order, runId: decodeURIComponent(run) })
+          found.push({ order, runId: decodeURIComponent(run) })
         }
-        entries.sort((a, b) => a.order < b.order ? -1 : a.order > b.order ? 1 : 0)
-        const listed = new Set(entries.map((e) => e.runId))
+        found.sort((a, b) => a.order < b.order ? -1 : a.order > b.order ? 1 : 0)
+        const listed = new Set<string>()
+        const entries = found.filter((e) => !listed.has(e.runId) && listed.add(e.runId) !== undefined)
         const summaries = yield* Effect.forEach(
           entries,
           (e) => Effect.map(history(e.runId), summaryOf),

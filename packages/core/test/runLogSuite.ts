@@ -234,6 +234,37 @@ export const failingSuite = () =>
         sameTransitions(yield* log.history("r1"), transitions)
       }))
 
+    it.effect("a writer that dies between its index and history writes leaves a run that another writer completes and runs() lists once", () =>
+      Effect.gen(function*() {
+        const kv = yield* KeyValueStore.KeyValueStore.pipe(Effect.provide(KeyValueStore.layerMemory))
+        let sets = 0
+        // The first writer's process "dies" at its second write: a run's first
+        // transition writes two keys, and only the first of them lands.
+        const dying = KeyValueStore.make({
+          get: (key) => kv.get(key),
+          getUint8Array: (key) => kv.getUint8Array(key),
+          set: (key, value) =>
+            ++sets === 2
+              ? Effect.fail(new KeyValueStore.KeyValueStoreError({ method: "set", key, message: "process killed" }))
+              : kv.set(key, value),
+          remove: (key) => kv.remove(key),
+          clear: kv.clear,
+          size: kv.size,
+          keys: kv.keys
+        })
+        const transitions = lifecycle("r", { flowRunId: "f" })
+        const first = yield* RunLog.makeKeyValueStore().pipe(Effect.provideService(KeyValueStore.KeyValueStore, dying))
+        yield* Effect.flip(first.record(transitions[0]!))
+        // Another process picks the run up (a task run resumed elsewhere) and records the rest.
+        const second = yield* RunLog.makeKeyValueStore().pipe(Effect.provideService(KeyValueStore.KeyValueStore, kv))
+        for (const t of transitions.slice(1)) yield* second.record(t)
+        const reader = yield* RunLog.makeKeyValueStore().pipe(Effect.provideService(KeyValueStore.KeyValueStore, kv))
+        for (const filter of [undefined, { kind: "task" as const }, { kind: "task" as const, flowRunId: "f" }]) {
+          const listed = yield* reader.runs(filter)
+          assert.deepStrictEqual(listed.map((r) => [r.runId, r.state.type]), [["r", "COMPLETED"]])
+        }
+      }))
+
     it.effect("a transition that cannot be encoded is a StorageError, kept in this process, and blocks nothing", () =>
       Effect.gen(function*() {
         const kv = yield* KeyValueStore.KeyValueStore.pipe(Effect.provide(KeyValueStore.layerMemory))
