@@ -20,6 +20,11 @@ export * as Failure from "./Failure.ts"
 export * as FaultInjection from "./FaultInjection.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as Flow from "./Flow.ts"
+
+/**
  * @since 0.1.0
  */
 export * as ResultRecord from "./ResultRecord.ts"
@@ -68,6 +73,11 @@ export * as StateResult from "./StateResult.ts"
  * @since 0.1.0
  */
 export * as StateType from "./StateType.ts"
+
+/**
+ * @since 0.2.0
+ */
+export * as Task from "./Task.ts"
 
 /**
  * @since 0.1.0
