@@ -263,7 +263,9 @@ const validate = <I, E>(options: TaskOptions<I, E>): InvalidTaskOptions | undefi
     return bad("timeoutSeconds", "it must be a positive number", timeoutSeconds)
   }
   if (timeoutSeconds === Infinity) return bad("timeoutSeconds", "it must be finite", timeoutSeconds)
-  if (options.cacheKey !== undefined && typeof options.cacheKey !== "string" && typeof options.cacheKey !== "function") {
+  if (
+    options.cacheKey !== undefined && typeof options.cacheKey !== "string" && typeof options.cacheKey !== "function"
+  ) {
     return bad("cacheKey", "it must be a string or a function", options.cacheKey)
   }
   if (options.cacheExpiration !== undefined && Option.isNone(Duration.fromInput(options.cacheExpiration))) {
@@ -664,7 +666,9 @@ const lifecycle = <I, A, E, R>(
       else {
         try {
           key = keyOf(run.input)
-          if (typeof key !== "string") throw new TypeError(`the cache key function returned ${typeof key}, not a string`)
+          if (typeof key !== "string") {
+            throw new TypeError(`the cache key function returned ${typeof key}, not a string`)
+          }
         } catch (error) {
           return yield* Failure.exceptionToFailedState(error, {
             message: "Task run failed to compute its cache key:"
@@ -776,7 +780,9 @@ const attempts = <I, A, E, R>(
       if (decision._tag === "Exhausted") {
         yield* run.logLine(
           "Error",
-          `Task run failed with ${failureText(failure)}${retried > 0 || (retries ?? 1) > 0 ? " - Retries are exhausted" : ""}`
+          `Task run failed with ${failureText(failure)}${
+            retried > 0 || (retries ?? 1) > 0 ? " - Retries are exhausted" : ""
+          }`
         )
       }
       return yield* failedState(run, failure)
@@ -868,8 +874,11 @@ const decide = <I, A, E, R>(
  * @since 0.2.0
  */
 export const run: {
+  <I, A, E, R>(
+    self: Task<I, A, E, R>,
+    ...input: [I] extends [void] ? [] | [input: I] : [input: I]
+  ): Effect.Effect<TaskState<A>, never, R | ResultStore>
   <I>(input: I): <A, E, R>(self: Task<I, A, E, R>) => Effect.Effect<TaskState<A>, never, R | ResultStore>
-  <I, A, E, R>(self: Task<I, A, E, R>, input: I): Effect.Effect<TaskState<A>, never, R | ResultStore>
 } = dual(
   (args) => isTask(args[0]),
   <I, A, E, R>(self: Task<I, A, E, R>, input: I): Effect.Effect<TaskState<A>, never, R | ResultStore> =>
@@ -945,7 +954,9 @@ export const getError: {
       if (ResultRecord.isResultRecord(data)) value = data.result
       else if (ResultRecord.isResultRecordMetadata(data)) {
         if (data.storageKey === null) {
-          return yield* new InvalidState({ message: "storage_key is required to hydrate a result record from metadata" })
+          return yield* new InvalidState({
+            message: "storage_key is required to hydrate a result record from metadata"
+          })
         }
         const store = yield* ResultStore
         value = (yield* store.read(data.storageKey, { serializer: data.serializer })).result

@@ -1,5 +1,5 @@
 import { assert, describe, expectTypeOf, it } from "@effect/vitest"
-import { Data, Effect, Exit, Fiber, Layer, Random, Schedule, Schema } from "effect"
+import { Data, Effect, Fiber, Layer, Random, Schedule, Schema } from "effect"
 import { KeyValueStore } from "effect/persistence"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
@@ -95,7 +95,11 @@ describe("Task", () => {
           assert.isTrue(record.persisted, "the exhausted failure's record is written")
           const store = yield* ResultStore.ResultStore
           assert.isTrue(yield* store.exists(record.metadata.storageKey!))
-          assert.deepStrictEqual(names(yield* historyOf(state)), ["Pending:PENDING", "Running:RUNNING", "Failed:FAILED"])
+          assert.deepStrictEqual(names(yield* historyOf(state)), [
+            "Pending:PENDING",
+            "Running:RUNNING",
+            "Failed:FAILED"
+          ])
           assert.deepStrictEqual(logs, [
             "Error: Task run failed with exception: ValueError('boom')",
             "Error: Finished in state Failed('Task run encountered an exception ValueError: boom')"
@@ -168,7 +172,10 @@ describe("Task", () => {
           // The Retrying state comes when the wait is over.
           const retrying = history.find((t) => t.to.name === "Retrying")!
           assert.isAtLeast(retrying.to.timestamp.epochMilliseconds, 200)
-          assert.include(logs, "Info: Task run failed with exception: ValueError('boom') - Retry 1/2 will start 0.2 second(s) from now")
+          assert.include(
+            logs,
+            "Info: Task run failed with exception: ValueError('boom') - Retry 1/2 will start 0.2 second(s) from now"
+          )
         })
       ))
 
@@ -203,8 +210,14 @@ describe("Task", () => {
           assert.strictEqual(seen.length, 1)
           assert.strictEqual(seen[0]!._tag, "Fail")
           assert.strictEqual(seen[0]!.runCount, 1)
-          assert.deepStrictEqual(names(yield* historyOf(state)), ["Pending:PENDING", "Running:RUNNING", "Failed:FAILED"])
-          assert.deepStrictEqual(logs, ["Error: Finished in state Failed('Task run encountered an exception ValueError: boom')"])
+          assert.deepStrictEqual(names(yield* historyOf(state)), [
+            "Pending:PENDING",
+            "Running:RUNNING",
+            "Failed:FAILED"
+          ])
+          assert.deepStrictEqual(logs, [
+            "Error: Finished in state Failed('Task run encountered an exception ValueError: boom')"
+          ])
         })
       ))
 
@@ -353,7 +366,10 @@ describe("Task", () => {
             t.to.stateDetails.scheduledTime!.epochMilliseconds - t.to.timestamp.epochMilliseconds
           )
           assert.deepStrictEqual(waits, [1000, 2000])
-          assert.include(logs, "Info: Task run failed with exception: ValueError('boom') - Retry 1 will start 1 second(s) from now")
+          assert.include(
+            logs,
+            "Info: Task run failed with exception: ValueError('boom') - Retry 1 will start 1 second(s) from now"
+          )
           assert.include(logs, "Error: Task run failed with exception: ValueError('boom') - Retries are exhausted")
         })
       ))
@@ -454,8 +470,10 @@ describe("Task", () => {
       withSetup(() =>
         Effect.gen(function*() {
           let calls = 0
-          const t = yield* Task.make({ name: "t", cacheKey: "k", cacheExpiration: "1 minute" }, () =>
-            Effect.sync(() => ++calls))
+          const t = yield* Task.make(
+            { name: "t", cacheKey: "k", cacheExpiration: "1 minute" },
+            () => Effect.sync(() => ++calls)
+          )
           assert.strictEqual((yield* Task.run(t)).name, "Completed")
           yield* TestClock.adjust("30 seconds")
           assert.strictEqual((yield* Task.run(t)).name, "Cached")
@@ -476,7 +494,10 @@ describe("Task", () => {
         yield* Effect.provideService(Task.run(t), ResultStore.ResultStore, storeA)
         const state = yield* Effect.provideService(Task.run(t), ResultStore.ResultStore, storeB)
         assert.strictEqual(state.name, "Cached")
-        assert.strictEqual(yield* Effect.provideService(StateResult.getStateResult(state), ResultStore.ResultStore, storeB), 1)
+        assert.strictEqual(
+          yield* Effect.provideService(StateResult.getStateResult(state), ResultStore.ResultStore, storeB),
+          1
+        )
         assert.strictEqual(calls, 1)
       }).pipe(Effect.provide(KeyValueStore.layerMemory), Effect.provide(setup().logs.layer)))
 
@@ -487,8 +508,10 @@ describe("Task", () => {
         const plain = yield* ResultStore.make({ store: yield* KeyValueStore.KeyValueStore })
         let calls = 0
         const task = (cacheKey: string) =>
-          Task.make({ name: "t", cacheKey }, () =>
-            Effect.as(Effect.sleep("1 second"), "v").pipe(Effect.tap(() => Effect.sync(() => calls++))))
+          Task.make(
+            { name: "t", cacheKey },
+            () => Effect.as(Effect.sleep("1 second"), "v").pipe(Effect.tap(() => Effect.sync(() => calls++)))
+          )
         const fiveRuns = (store: ResultStore.ResultStoreShape, t: Task.Task<void, string>) =>
           Effect.gen(function*() {
             const fiber = yield* Effect.forkChild(
@@ -515,8 +538,10 @@ describe("Task", () => {
       Effect.gen(function*() {
         const kv = yield* KeyValueStore.KeyValueStore
         const writer = yield* ResultStore.make({ store: kv })
-        const t = yield* Task.make({ name: "t", errorSchema: Upstream, persistResult: true }, () =>
-          Effect.fail(new Upstream({ status: 503, message: "down" })))
+        const t = yield* Task.make(
+          { name: "t", errorSchema: Upstream, persistResult: true },
+          () => Effect.fail(new Upstream({ status: 503, message: "down" }))
+        )
         const state = yield* Effect.provideService(Task.run(t), ResultStore.ResultStore, writer)
         assert.strictEqual(state.message, "Task run encountered an exception Upstream: down")
         const metadata = (state.data as unknown as ResultRecord.ResultRecord<unknown>).metadata
@@ -558,10 +583,13 @@ describe("Task", () => {
           assert.strictEqual(error.option, option)
         }
         const error = yield* Effect.flip(Task.make({ name: "fetch", retries: -1 }, body))
-        assert.strictEqual(error.message, "Invalid option retries of task \"fetch\": it must be a non-negative integer, got -1.")
+        assert.strictEqual(
+          error.message,
+          "Invalid option retries of task \"fetch\": it must be a non-negative integer, got -1."
+        )
         const viaPipe = yield* Effect.flip(Effect.void.pipe(Task.task({ name: "t", retryJitterFactor: -1 })))
         assert.strictEqual(viaPipe._tag, "InvalidTaskOptions")
-      }))
+      }).pipe(Effect.provide(ResultStore.layerMemory)))
 
     it.effect("a retry condition that throws: FAILED with the attempt's error, the throw logged, no retry", () =>
       withSetup((logs) =>
@@ -594,12 +622,16 @@ describe("Task", () => {
             cacheKey: (_: number) => {
               throw new RangeError("no key for you")
             }
-          }, () => Effect.sync(() => calls++))
+          }, (_: number) => Effect.sync(() => calls++))
           const state = yield* Task.run(t, 1)
           assert.strictEqual(calls, 0)
           assert.strictEqual(state.type, "FAILED")
           assert.strictEqual(state.message, "Task run failed to compute its cache key: RangeError: no key for you")
-          assert.deepStrictEqual(names(yield* historyOf(state)), ["Pending:PENDING", "Running:RUNNING", "Failed:FAILED"])
+          assert.deepStrictEqual(names(yield* historyOf(state)), [
+            "Pending:PENDING",
+            "Running:RUNNING",
+            "Failed:FAILED"
+          ])
         })
       ))
 
@@ -642,7 +674,9 @@ describe("Task", () => {
             program.pipe(Effect.provide(layer), Effect.provide(TestClock.layer()))
           )
           const text = names(history).join(" ")
-          const retry = delay !== undefined && delay > 0 ? "AwaitingRetry:SCHEDULED Retrying:RUNNING" : "Retrying:RUNNING"
+          const retry = delay !== undefined && delay > 0
+            ? "AwaitingRetry:SCHEDULED Retrying:RUNNING"
+            : "Retrying:RUNNING"
           const retried = Math.min(failures, retries)
           const expected = ["Pending:PENDING", "Running:RUNNING", ...Array.from({ length: retried }, () => retry)]
           expected.push(failures > retries ? "Failed:FAILED" : "Completed:COMPLETED")
