@@ -168,8 +168,7 @@ class FlowRun {
   }
 
   logLine(level: "Info" | "Error", message: string): Effect.Effect<void> {
-    const line = level === "Info" ? Effect.logInfo(message) : Effect.logError(message)
-    return Effect.annotateLogs(line, { flow_run: this.runName, flow_run_id: this.flowRunId })
+    return level === "Info" ? Effect.logInfo(message) : Effect.logError(message)
   }
 }
 

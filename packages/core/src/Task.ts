@@ -30,7 +30,7 @@ import * as Schema from "effect/Schema"
 import * as Aggregate from "./Aggregate.ts"
 import * as Failure from "./Failure.ts"
 import { reprString } from "./internal/pyrepr.ts"
-import { CurrentFlowRun, nextTaskRunName, randomId } from "./internal/runContext.ts"
+import { CurrentFlowRun, nextTaskRunName, randomIdFrom } from "./internal/runContext.ts"
 import * as ResultRecord from "./ResultRecord.ts"
 import { ResultStore, type ResultStoreShape } from "./ResultStore.ts"
 import type { MissingResult, SerializationError, StorageError } from "./RunError.ts"
@@ -153,6 +153,13 @@ export interface TaskOptions<I = void, E = never> {
    * FAILED.
    */
   readonly cacheKey?: CacheKey<I> | undefined
+  /**
+   * Where the result record of a successful run is written (Prefect's
+   * `result_storage_key`): a fixed key or a function of the input. Unlike a
+   * cache key, it never skips a run. Ignored when `cacheKey` is set (the
+   * record goes under the cache key). Default: a random key.
+   */
+  readonly resultStorageKey?: CacheKey<I> | undefined
   /** How long a cached result stays valid. Default: forever. */
   readonly cacheExpiration?: Duration.Input | undefined
   /** Run even when the cache holds the key, and overwrite the record. */
@@ -267,6 +274,12 @@ const validate = <I, E>(options: TaskOptions<I, E>): InvalidTaskOptions | undefi
     options.cacheKey !== undefined && typeof options.cacheKey !== "string" && typeof options.cacheKey !== "function"
   ) {
     return bad("cacheKey", "it must be a string or a function", options.cacheKey)
+  }
+  if (
+    options.resultStorageKey !== undefined && typeof options.resultStorageKey !== "string" &&
+    typeof options.resultStorageKey !== "function"
+  ) {
+    return bad("resultStorageKey", "it must be a string or a function", options.resultStorageKey)
   }
   if (options.cacheExpiration !== undefined && Option.isNone(Duration.fromInput(options.cacheExpiration))) {
     return bad("cacheExpiration", "it must be a duration", options.cacheExpiration)
@@ -426,8 +439,10 @@ class TaskRun<I, A, E, R> {
   runCount = 0
   /** The last timestamp given to a state of this run, in epoch milliseconds. */
   last = -Infinity
+  readonly clock: Clock.Clock
 
   constructor(
+    clock: Clock.Clock,
     task: Task<I, A, E, R>,
     input: I,
     store: ResultStoreShape,
@@ -436,6 +451,7 @@ class TaskRun<I, A, E, R> {
     flowRunId: string | undefined,
     runName: string
   ) {
+    this.clock = clock
     this.task = task
     this.input = input
     this.store = store
@@ -448,32 +464,32 @@ class TaskRun<I, A, E, R> {
   }
 
   /** The next timestamp: now, or 1 ms after the previous one when the clock has not moved past it. */
-  nextTimestamp(now: number): number {
+  nextTimestamp(): number {
+    const now = this.clock.currentTimeMillisUnsafe()
     const ms = now > this.last ? now : this.last + 1
     this.last = ms
     return ms
   }
 
+  /** `to` with the run's ids and the next timestamp. */
+  stamp(to: State.State<unknown>): State.State<unknown> {
+    const ms = this.nextTimestamp()
+    const details = to.stateDetails === StateDetails.empty
+      ? this.details
+      : StateDetails.update(to.stateDetails, { taskRunId: this.taskRunId, flowRunId: this.flowRunId ?? null })
+    return to.timestamp.epochMilliseconds === ms && to.stateDetails === details
+      ? to
+      : State.update(to, { timestamp: new Date(ms), stateDetails: details })
+  }
+
   /** Stamps the run's ids and the next timestamp on `to` and records the transition. */
   transition(to: State.State<unknown>): Effect.Effect<State.State<unknown>> {
-    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const ms = this.nextTimestamp(now)
-      const details = to.stateDetails === StateDetails.empty
-        ? this.details
-        : StateDetails.update(to.stateDetails, { taskRunId: this.taskRunId, flowRunId: this.flowRunId ?? null })
-      const stamped = to.timestamp.epochMilliseconds === ms && to.stateDetails === details
-        ? to
-        : State.update(to, { timestamp: new Date(ms), stateDetails: details })
-      return this.enter(stamped)
-    })
+    return this.enter(this.stamp(to))
   }
 
   /** Builds a constructor state at the next timestamp and enters it. */
   enterNew(build: (timestamp: Date, details: StateDetails.StateDetails) => State.State<unknown>) {
-    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const ms = this.nextTimestamp(now)
-      return this.enter(build(new Date(ms), this.details))
-    })
+    return this.enter(build(new Date(this.nextTimestamp()), this.details))
   }
 
   enter(to: State.State<unknown>): Effect.Effect<State.State<unknown>> {
@@ -505,8 +521,7 @@ class TaskRun<I, A, E, R> {
   }
 
   logLine(level: "Info" | "Error", message: string): Effect.Effect<void> {
-    const line = level === "Info" ? Effect.logInfo(message) : Effect.logError(message)
-    return Effect.annotateLogs(line, { task_run: this.runName, task_run_id: this.taskRunId })
+    return level === "Info" ? Effect.logInfo(message) : Effect.logError(message)
   }
 }
 
@@ -612,6 +627,22 @@ const conditionAllows = <I, A, E, R>(run: TaskRun<I, A, E, R>, failure: TaskFail
   })
 }
 
+/** Enters the final state and logs Prefect's last line. */
+const finish = <I, A, E, R>(
+  run: TaskRun<I, A, E, R>,
+  final: State.State<unknown>
+): Effect.Effect<State.State<unknown>> =>
+  Effect.suspend(() => {
+    const entered = run.stamp(final)
+    return Effect.andThen(
+      run.enter(entered),
+      Effect.as(
+        run.logLine(State.isCompleted(entered) ? "Info" : "Error", `Finished in state ${State.format(entered)}`),
+        entered
+      )
+    )
+  })
+
 const runImpl = <I, A, E, R>(
   self: Task<I, A, E, R>,
   input: I
@@ -621,33 +652,47 @@ const runImpl = <I, A, E, R>(
       const context = fiber.context as Context.Context<ResultStore | RunLog>
       const store = Context.get(context, ResultStore)
       const log = Context.getOption(context, RunLog)
-      const flow = Context.get(context, CurrentFlowRun)
-      return Effect.flatMap(randomId, (taskRunId) => {
-        const runName = flow === undefined
-          ? `${self.name}-${taskRunId.slice(0, 8)}`
-          : nextTaskRunName(flow, self.name)
-        const run = new TaskRun(
-          self,
-          input,
-          store,
-          log._tag === "Some" ? log.value : undefined,
-          taskRunId,
-          flow?.flowRunId,
-          runName
-        )
-        const program = Effect.gen(function*() {
-          yield* run.enterNew((timestamp, stateDetails) => State.Pending({ timestamp, stateDetails }))
-          yield* run.enterNew((timestamp, stateDetails) => State.Running({ timestamp, stateDetails }))
-          const final = yield* lifecycle(run, restore)
-          const entered = yield* run.transition(final)
-          yield* run.logLine(
-            State.isCompleted(entered) ? "Info" : "Error",
-            `Finished in state ${State.format(entered)}`
-          )
-          return entered
+      const flow = fiber.getRef(CurrentFlowRun)
+      const taskRunId = randomIdFrom(fiber.getRef(Random.Random))
+      const runName = flow === undefined ? `${self.name}-${taskRunId.slice(0, 8)}` : nextTaskRunName(flow, self.name)
+      const run = new TaskRun(
+        fiber.getRef(Clock.Clock),
+        self,
+        input,
+        store,
+        log._tag === "Some" ? log.value : undefined,
+        taskRunId,
+        flow?.flowRunId,
+        runName
+      )
+      const started = Effect.andThen(
+        run.enterNew((timestamp, stateDetails) => State.Pending({ timestamp, stateDetails })),
+        Effect.suspend(() => run.enterNew((timestamp, stateDetails) => State.Running({ timestamp, stateDetails })))
+      )
+      const options = self.options
+      if (
+        options.cacheKey !== undefined || options.timeoutSeconds !== undefined ||
+        options.resultStorageKey !== undefined
+      ) {
+        return Effect.andThen(
+          started,
+          Effect.flatMap(lifecycle(run, restore), (final) => finish(run, final))
+        ) as Effect.Effect<TaskState<A>, never, R | ResultStore>
+      }
+      // No cache and no timeout: one attempt, and the general path only when it fails.
+      const slow = (first: Exit.Exit<A, E>) =>
+        Effect.flatMap(attempts(run, restore, undefined, first), (final) => finish(run, final))
+      const returnOptions = { writeResult: run.persist }
+      return Effect.andThen(
+        started,
+        Effect.matchCauseEffect(restore(Effect.suspend(() => self.body(input))), {
+          onSuccess: (value) =>
+            State.isState(value) && State.isFailed(value)
+              ? slow(Exit.succeed(value))
+              : Effect.flatMap(Aggregate.returnValueToState(value, returnOptions), (final) => finish(run, final)),
+          onFailure: (cause) => slow(Exit.failCause(cause))
         })
-        return program as Effect.Effect<TaskState<A>, never, R | ResultStore>
-      })
+      ) as Effect.Effect<TaskState<A>, never, R | ResultStore>
     })
   )
 
@@ -703,21 +748,38 @@ const cachedOrRun = <I, A, E, R>(
   key: string
 ): Effect.Effect<State.State<unknown>, never, R | ResultStore> =>
   Effect.gen(function*() {
-    if (run.task.options.refreshCache !== true && (yield* run.store.exists(key))) {
+    if (run.task.options.refreshCache !== true) {
+      // One read (from the store's cache when it holds the key); expiration judged by `Clock`.
       const record = yield* Effect.option(run.store.read(key))
       if (record._tag === "Some") {
-        const now = yield* Clock.currentTimeMillis
-        return cachedState(record.value, new Date(now), run.details)
+        const now = run.clock.currentTimeMillisUnsafe()
+        const expiration = record.value.metadata.expiration
+        if (expiration === null || expiration.epochMilliseconds > now) {
+          return cachedState(record.value, new Date(now), run.details)
+        }
       }
     }
     return yield* attempts(run, restore, key)
   })
 
+/** The `resultStorageKey` of a run, when it has one and it can be computed (a throwing function means none). */
+const resultKeyOf = <I, A, E, R>(run: TaskRun<I, A, E, R>): string | undefined => {
+  const keyOf = run.task.options.resultStorageKey
+  if (keyOf === undefined || typeof keyOf === "string") return keyOf
+  try {
+    const key = keyOf(run.input)
+    return typeof key === "string" ? key : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** Runs attempts until one does not fail or retries are over; returns the final state (not yet entered). */
 const attempts = <I, A, E, R>(
   run: TaskRun<I, A, E, R>,
   restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
-  key: string | undefined
+  key: string | undefined,
+  first?: Exit.Exit<A, E>
 ): Effect.Effect<State.State<unknown>, never, R | ResultStore> =>
   Effect.gen(function*() {
     const options = run.task.options
@@ -725,6 +787,7 @@ const attempts = <I, A, E, R>(
     const step = options.retrySchedule === undefined ? undefined : yield* Schedule.toStep(options.retrySchedule)
     const timeout = options.timeoutSeconds
     let retried = 0
+    let firstExit: Exit.Exit<A, E | TaskRunTimeoutError> | undefined = first
     while (true) {
       let attempt: Effect.Effect<A, E | TaskRunTimeoutError, R> = Effect.suspend(() => run.task.body(run.input))
       if (timeout !== undefined) {
@@ -733,14 +796,16 @@ const attempts = <I, A, E, R>(
           orElse: () => Effect.fail(new TaskRunTimeoutError({ seconds: timeout }))
         })
       }
-      const exit = yield* Effect.exit(restore(attempt))
+      const exit = firstExit ?? (yield* Effect.exit(restore(attempt)))
+      firstExit = undefined
       const outcome = outcomeOf(exit, run.runCount)
       if (outcome._tag === "Success") {
+        const storageKey = key ?? resultKeyOf(run)
         const expiration = key === undefined || options.cacheExpiration === undefined
           ? undefined
           : DateTime.makeUnsafe((yield* Clock.currentTimeMillis) + Duration.toMillis(options.cacheExpiration))
         return yield* Aggregate.returnValueToState(outcome.value, {
-          key,
+          key: storageKey,
           expiration,
           writeResult: run.persist
         })

@@ -45,9 +45,12 @@ export const uuid4FromBytes = (bytes: ArrayLike<number>): string => {
   return out
 }
 
-/** A random hyphenated UUIDv4 from Effect's `Random` (seedable in tests). */
-export const randomId: Effect.Effect<string> = Random.Random.useSync((random) => {
+/** A random hyphenated UUIDv4 drawn from `random` (Effect's `Random`, seedable in tests). */
+export const randomIdFrom = (random: Random.Random): string => {
   const bytes = new Array<number>(16)
   for (let i = 0; i < 16; i++) bytes[i] = Math.floor(random.nextDoubleUnsafe() * 256)
   return uuid4FromBytes(bytes)
-})
+}
+
+/** A random hyphenated UUIDv4 from Effect's `Random` (seedable in tests). */
+export const randomId: Effect.Effect<string> = Random.Random.useSync(randomIdFrom)
