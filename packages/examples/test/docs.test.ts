@@ -97,7 +97,19 @@ const expected: Record<string, unknown> = {
   "src/docs/storage-2.ts": { result: { rows: 42 }, file: true },
   "src/docs/storage-3.ts": { rows: 42 },
   "src/docs/storage-4.ts": { rows: 42 },
-  "src/docs/storage-5.ts": { errors: ["StorageError", "StorageError", "StorageError"], result: { rows: 42 } }
+  "src/docs/storage-5.ts": { errors: ["StorageError", "StorageError", "StorageError"], result: { rows: 42 } },
+  "src/docs/tasks-and-flows-1.ts": {
+    final: "Completed()",
+    price: 4.5,
+    history: ["Pending", "Running", "Retrying", "Retrying", "Completed"]
+  },
+  "src/docs/tasks-and-flows-2.ts": { names: ["Completed", "Cached", "Completed"], runs: 2 },
+  "src/docs/tasks-and-flows-3.ts": "Failed('1/3 states failed.')",
+  "src/docs/tasks-and-flows-4.ts": {
+    isUpstream: true,
+    status: 503,
+    message: "Task run encountered an exception Upstream: try later"
+  }
 }
 
 const pages = (dir: string): Array<string> =>
