@@ -87,7 +87,8 @@ export interface FlowOptions {
  * @category models
  * @since 0.2.0
  */
-export type FlowState<A> = [A] extends [State.State<any>] ? State.State<unknown>
+export type FlowState<A> = [A] extends [never] ? State.State<ResultRecord.ResultRecord<never>>
+  : [A] extends [State.State<any>] ? State.State<unknown>
   : State.State<ResultRecord.ResultRecord<A>>
 
 const validate = (options: FlowOptions): InvalidFlowOptions | undefined => {

@@ -190,7 +190,8 @@ export interface TaskOptions<I = void, E = never> {
  * @category models
  * @since 0.2.0
  */
-export type TaskState<A> = [A] extends [State.State<any>] ? State.State<unknown>
+export type TaskState<A> = [A] extends [never] ? State.State<ResultRecord.ResultRecord<never>>
+  : [A] extends [State.State<any>] ? State.State<unknown>
   : State.State<ResultRecord.ResultRecord<A>>
 
 /**
