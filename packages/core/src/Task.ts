@@ -478,9 +478,7 @@ class TaskRun<I, A, E, R> {
     const details = to.stateDetails === StateDetails.empty
       ? this.details
       : StateDetails.update(to.stateDetails, { taskRunId: this.taskRunId, flowRunId: this.flowRunId ?? null })
-    return to.timestamp.epochMilliseconds === ms && to.stateDetails === details
-      ? to
-      : State.update(to, { timestamp: new Date(ms), stateDetails: details })
+    return State.update(to, { timestamp: new Date(ms), stateDetails: details })
   }
 
   /** Stamps the run's ids and the next timestamp on `to` and records the transition. */
