@@ -481,43 +481,36 @@ class TaskRun<I, A, E, R> {
     return State.update(to, { timestamp: new Date(ms), stateDetails: details })
   }
 
-  /** Stamps the run's ids and the next timestamp on `to` and records the transition. */
-  transition(to: State.State<unknown>): Effect.Effect<State.State<unknown>> {
-    return this.enter(this.stamp(to))
-  }
-
   /** Builds a constructor state at the next timestamp and enters it. */
-  enterNew(build: (timestamp: Date, details: StateDetails.StateDetails) => State.State<unknown>) {
+  enterNew(build: (timestamp: Date, details: StateDetails.StateDetails) => State.State<unknown>): Effect.Effect<void> {
     return this.enter(build(new Date(this.nextTimestamp()), this.details))
   }
 
-  enter(to: State.State<unknown>): Effect.Effect<State.State<unknown>> {
+  enter(to: State.State<unknown>): Effect.Effect<void> {
     const from = this.state
     this.state = to
     if (to.type === "RUNNING") this.runCount++
     const log = this.log
-    if (log === undefined) return Effect.succeed(to)
-    return Effect.as(
-      Effect.catchCause(
-        log.record({
-          runId: this.taskRunId,
-          kind: "task",
-          name: this.runName,
-          flowRunId: this.flowRunId,
-          runCount: this.runCount,
-          from,
-          to
-        }),
-        (cause) =>
-          Effect.logWarning(
-            `Failed to record the transition of task run '${this.runName}' to ${to.name}: ${
-              Failure.formatException(cause)
-            }`
-          )
-      ),
-      to
+    if (log === undefined) return Effect.void
+    return Effect.catchCause(
+      log.record({
+        runId: this.taskRunId,
+        kind: "task",
+        name: this.runName,
+        flowRunId: this.flowRunId,
+        runCount: this.runCount,
+        from,
+        to
+      }),
+      (cause) =>
+        Effect.logWarning(
+          `Failed to record the transition of task run '${this.runName}' to ${to.name}: ${
+            Failure.formatException(cause)
+          }`
+        )
     )
   }
+
 
   logLine(level: "Info" | "Error", message: string): Effect.Effect<void> {
     return level === "Info" ? Effect.logInfo(message) : Effect.logError(message)
@@ -666,7 +659,7 @@ const runImpl = <I, A, E, R>(
       )
       const started = Effect.andThen(
         run.enterNew((timestamp, stateDetails) => State.Pending({ timestamp, stateDetails })),
-        Effect.suspend(() => run.enterNew((timestamp, stateDetails) => State.Running({ timestamp, stateDetails })))
+        run.enterNew((timestamp, stateDetails) => State.Running({ timestamp, stateDetails }))
       )
       const options = self.options
       if (
