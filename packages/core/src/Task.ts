@@ -511,7 +511,6 @@ class TaskRun<I, A, E, R> {
     )
   }
 
-
   logLine(level: "Info" | "Error", message: string): Effect.Effect<void> {
     return level === "Info" ? Effect.logInfo(message) : Effect.logError(message)
   }

@@ -42,6 +42,7 @@ const expected: Record<string, unknown> = {
   "src/docs/getting-started-3.ts": { "rows": 42 },
   "src/docs/module-Aggregate.ts": ["Completed()", "Cancelled('skipped')"],
   "src/docs/module-Cli.ts": "AwaitingRetry(type=SCHEDULED)",
+  "src/docs/module-Flow.ts": "Completed('All states completed.')",
   "src/docs/module-Failure.ts": ["While fetching: Upstream: 503", "Execution was aborted by an interrupt signal."],
   "src/docs/module-NodeResultStore.ts": true,
   "src/docs/module-NodeSignals.ts": ["COMPLETED", 143],
@@ -71,6 +72,7 @@ const expected: Record<string, unknown> = {
     "aggregate": { "type": "PAUSED", "message": "1/3 states paused." }
   },
   "src/docs/module-StateResult.ts": ["bad input", "UnfinishedRun"],
+  "src/docs/module-Task.ts": ["Completed", 42, "InvalidTaskOptions"],
   "src/docs/module-StateType.ts": {
     "all": ["SCHEDULED", "PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "CRASHED", "PAUSED", "CANCELLING"],
     "terminal": ["COMPLETED", "FAILED", "CANCELLED", "CRASHED"]
