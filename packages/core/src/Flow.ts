@@ -245,7 +245,12 @@ const runImpl = <A, E, R>(
             yield* run.enter(State.Pending())
             yield* run.enter(State.Running())
             const exit = yield* Effect.exit(restore(body))
-            const final = yield* run.enter(yield* finalState(run, exit, options))
+            const final = yield* run.enter(
+              yield* Effect.catchCause(
+                finalState(run, exit, options),
+                (cause) => Failure.exceptionToCrashedState(cause)
+              )
+            )
             yield* run.logLine(
               State.isCompleted(final) ? "Info" : "Error",
               `Finished in state ${State.format(final)}`

@@ -618,6 +618,16 @@ const conditionAllows = <I, A, E, R>(run: TaskRun<I, A, E, R>, failure: TaskFail
   })
 }
 
+/**
+ * The final state of a run whose engine itself broke (a store that rejects a
+ * key outright, a defect in a layer): CRASHED, as for any error raised
+ * outside the user's code, never a failed `Task.run`.
+ */
+const orCrashed = <R>(
+  final: Effect.Effect<State.State<unknown>, never, R>
+): Effect.Effect<State.State<unknown>, never, R> =>
+  Effect.catchCause(final, (cause) => Failure.exceptionToCrashedState(cause))
+
 /** Enters the final state and logs Prefect's last line. */
 const finish = <I, A, E, R>(
   run: TaskRun<I, A, E, R>,
@@ -667,12 +677,12 @@ const runImpl = <I, A, E, R>(
       ) {
         return Effect.andThen(
           started,
-          Effect.flatMap(lifecycle(run, restore), (final) => finish(run, final))
+          Effect.flatMap(orCrashed(lifecycle(run, restore)), (final) => finish(run, final))
         ) as Effect.Effect<TaskState<A>, never, R | ResultStore>
       }
       // No cache and no timeout: one attempt, and the general path only when it fails.
       const slow = (first: Exit.Exit<A, E>) =>
-        Effect.flatMap(attempts(run, restore, undefined, first), (final) => finish(run, final))
+        Effect.flatMap(orCrashed(attempts(run, restore, undefined, first)), (final) => finish(run, final))
       const returnOptions = { writeResult: run.persist }
       return Effect.andThen(
         started,
@@ -680,7 +690,10 @@ const runImpl = <I, A, E, R>(
           onSuccess: (value) =>
             State.isState(value) && State.isFailed(value)
               ? slow(Exit.succeed(value))
-              : Effect.flatMap(Aggregate.returnValueToState(value, returnOptions), (final) => finish(run, final)),
+              : Effect.flatMap(
+                orCrashed(Aggregate.returnValueToState(value, returnOptions)),
+                (final) => finish(run, final)
+              ),
           onFailure: (cause) => slow(Exit.failCause(cause))
         })
       ) as Effect.Effect<TaskState<A>, never, R | ResultStore>

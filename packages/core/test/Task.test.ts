@@ -635,6 +635,21 @@ describe("Task", () => {
         })
       ))
 
+    it.effect("a store that rejects the key outright: the run ends CRASHED, Task.run still succeeds", () =>
+      Effect.gen(function*() {
+        const store = yield* ResultStore.make({
+          store: yield* KeyValueStore.KeyValueStore,
+          resolveKey: (key) => Effect.fail(new RunError.InvalidState({ message: `key ${key} is outside the store` }))
+        })
+        const state = yield* Effect.succeed(1).pipe(
+          Task.task({ name: "t", cacheKey: "../escape" }),
+          Effect.provideService(ResultStore.ResultStore, store)
+        )
+        assert.strictEqual(state.type, "CRASHED")
+        assert.include(state.message, "key ../escape is outside the store")
+        assert.isString(state.stateDetails.taskRunId)
+      }).pipe(Effect.provide(KeyValueStore.layerMemory), Effect.provide(setup().logs.layer)))
+
     it.effect("a failing history layer: the final state is still returned, each failure logged", () =>
       Effect.gen(function*() {
         const logs = captureLogs()
