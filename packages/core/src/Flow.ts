@@ -126,11 +126,11 @@ class FlowRun {
   runCount = 0
   last = -Infinity
 
-  constructor(flowRunId: string, runName: string, log: RunLogShape | undefined) {
+  constructor(flowRunId: string, runName: string, log: RunLogShape | undefined, traceparent: string | null) {
     this.flowRunId = flowRunId
     this.runName = runName
     this.log = log
-    this.details = StateDetails.make({ flowRunId })
+    this.details = StateDetails.make({ flowRunId, traceparent })
   }
 
   enter(to: State.State<unknown>): Effect.Effect<State.State<unknown>> {
@@ -225,9 +225,14 @@ const runImpl = <A, E, R>(
     return Effect.uninterruptibleMask((restore) =>
       Effect.withFiber((fiber) => {
         const log = Context.getOption(fiber.context as Context.Context<RunLog>, RunLog)
-        return Effect.flatMap(randomId, (flowRunId) => {
+        return Effect.flatMap(Effect.zip(randomId, State.withTraceparent(State.Pending())), ([flowRunId, probe]) => {
           const runName = options.flowRunName ?? `${options.name}-${flowRunId.slice(0, 8)}`
-          const run = new FlowRun(flowRunId, runName, log._tag === "Some" ? log.value : undefined)
+          const run = new FlowRun(
+            flowRunId,
+            runName,
+            log._tag === "Some" ? log.value : undefined,
+            probe.stateDetails.traceparent
+          )
           const context: FlowRunContext = { flowRunId, flowName: options.name, taskRunCounts: new Map() }
           let body: Effect.Effect<A, E | FlowRunTimeoutError, R> = Effect.provideService(
             program,

@@ -20,6 +20,7 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import { dual } from "effect/Function"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import * as Option from "effect/Option"
@@ -27,6 +28,7 @@ import * as Predicate from "effect/Predicate"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import * as Aggregate from "./Aggregate.ts"
 import * as Failure from "./Failure.ts"
 import { reprString } from "./internal/pyrepr.ts"
@@ -450,7 +452,8 @@ class TaskRun<I, A, E, R> {
     log: RunLogShape | undefined,
     taskRunId: string,
     flowRunId: string | undefined,
-    runName: string
+    runName: string,
+    traceparent: string | null
   ) {
     this.clock = clock
     this.task = task
@@ -461,7 +464,7 @@ class TaskRun<I, A, E, R> {
     this.flowRunId = flowRunId
     this.runName = runName
     this.persist = task.options.persistResult ?? task.options.cacheKey !== undefined
-    this.details = StateDetails.make({ taskRunId, flowRunId: flowRunId ?? null })
+    this.details = StateDetails.make({ taskRunId, flowRunId: flowRunId ?? null, traceparent })
   }
 
   /** The next timestamp: now, or 1 ms after the previous one when the clock has not moved past it. */
@@ -650,55 +653,73 @@ const runImpl = <I, A, E, R>(
 ): Effect.Effect<TaskState<A>, never, R | ResultStore> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.withFiber((fiber) => {
-      const context = fiber.context as Context.Context<ResultStore | RunLog>
-      const store = Context.get(context, ResultStore)
-      const log = Context.getOption(context, RunLog)
-      const flow = fiber.getRef(CurrentFlowRun)
-      const taskRunId = randomIdFrom(fiber.getRef(Random.Random))
-      const runName = flow === undefined ? `${self.name}-${taskRunId.slice(0, 8)}` : nextTaskRunName(flow, self.name)
-      const run = new TaskRun(
-        fiber.getRef(Clock.Clock),
-        self,
-        input,
-        store,
-        log._tag === "Some" ? log.value : undefined,
-        taskRunId,
-        flow?.flowRunId,
-        runName
-      )
-      const started = Effect.andThen(
-        run.enterNew((timestamp, stateDetails) => State.Pending({ timestamp, stateDetails })),
-        run.enterNew((timestamp, stateDetails) => State.Running({ timestamp, stateDetails }))
-      )
-      const options = self.options
-      if (
-        options.cacheKey !== undefined || options.timeoutSeconds !== undefined ||
-        options.resultStorageKey !== undefined
-      ) {
-        return Effect.andThen(
-          started,
-          Effect.flatMap(orCrashed(lifecycle(run, restore)), (final) => finish(run, final))
-        ) as Effect.Effect<TaskState<A>, never, R | ResultStore>
+      // Prefect stamps every state it builds with the current span's traceparent.
+      if (Option.isNone(Context.getOption(fiber.context, Tracer.ParentSpan))) {
+        return start(fiber, self, input, restore, null)
       }
-      // No cache and no timeout: one attempt, and the general path only when it fails.
-      const slow = (first: Exit.Exit<A, E>) =>
-        Effect.flatMap(orCrashed(attempts(run, restore, undefined, first)), (final) => finish(run, final))
-      const returnOptions = { writeResult: run.persist }
-      return Effect.andThen(
-        started,
-        Effect.matchCauseEffect(restore(Effect.suspend(() => self.body(input))), {
-          onSuccess: (value) =>
-            State.isState(value) && State.isFailed(value)
-              ? slow(Exit.succeed(value))
-              : Effect.flatMap(
-                orCrashed(Aggregate.returnValueToState(value, returnOptions)),
-                (final) => finish(run, final)
-              ),
-          onFailure: (cause) => slow(Exit.failCause(cause))
-        })
-      ) as Effect.Effect<TaskState<A>, never, R | ResultStore>
+      return Effect.flatMap(
+        State.withTraceparent(State.Pending()),
+        (probe) => start(fiber, self, input, restore, probe.stateDetails.traceparent)
+      )
     })
   )
+
+const start = <I, A, E, R>(
+  fiber: Fiber.Fiber<unknown, unknown>,
+  self: Task<I, A, E, R>,
+  input: I,
+  restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
+  traceparent: string | null
+): Effect.Effect<TaskState<A>, never, R | ResultStore> => {
+  const context = fiber.context as Context.Context<ResultStore | RunLog>
+  const store = Context.get(context, ResultStore)
+  const log = Context.getOption(context, RunLog)
+  const flow = fiber.getRef(CurrentFlowRun)
+  const taskRunId = randomIdFrom(fiber.getRef(Random.Random))
+  const runName = flow === undefined ? `${self.name}-${taskRunId.slice(0, 8)}` : nextTaskRunName(flow, self.name)
+  const run = new TaskRun(
+    fiber.getRef(Clock.Clock),
+    self,
+    input,
+    store,
+    log._tag === "Some" ? log.value : undefined,
+    taskRunId,
+    flow?.flowRunId,
+    runName,
+    traceparent
+  )
+  const started = Effect.andThen(
+    run.enterNew((timestamp, stateDetails) => State.Pending({ timestamp, stateDetails })),
+    run.enterNew((timestamp, stateDetails) => State.Running({ timestamp, stateDetails }))
+  )
+  const options = self.options
+  if (
+    options.cacheKey !== undefined || options.timeoutSeconds !== undefined ||
+    options.resultStorageKey !== undefined
+  ) {
+    return Effect.andThen(
+      started,
+      Effect.flatMap(orCrashed(lifecycle(run, restore)), (final) => finish(run, final))
+    ) as Effect.Effect<TaskState<A>, never, R | ResultStore>
+  }
+  // No cache and no timeout: one attempt, and the general path only when it fails.
+  const slow = (first: Exit.Exit<A, E>) =>
+    Effect.flatMap(orCrashed(attempts(run, restore, undefined, first)), (final) => finish(run, final))
+  const returnOptions = { writeResult: run.persist }
+  return Effect.andThen(
+    started,
+    Effect.matchCauseEffect(restore(Effect.suspend(() => self.body(input))), {
+      onSuccess: (value) =>
+        State.isState(value) && State.isFailed(value)
+          ? slow(Exit.succeed(value))
+          : Effect.flatMap(
+            orCrashed(Aggregate.returnValueToState(value, returnOptions)),
+            (final) => finish(run, final)
+          ),
+      onFailure: (cause) => slow(Exit.failCause(cause))
+    })
+  ) as Effect.Effect<TaskState<A>, never, R | ResultStore>
+}
 
 /** Everything between the first RUNNING and the final state. */
 const lifecycle = <I, A, E, R>(

@@ -246,6 +246,19 @@ describe("Task", () => {
         })
       ))
 
+    it.effect("inside a span, every state carries its W3C traceparent; outside one, null", () =>
+      withSetup(() =>
+        Effect.gen(function*() {
+          const traced = yield* Effect.succeed(1).pipe(Task.task({ name: "t" }), Effect.withSpan("pipeline"))
+          const history = yield* historyOf(traced)
+          const traceparent = history[0]!.to.stateDetails.traceparent
+          assert.match(traceparent!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)
+          for (const t of history) assert.strictEqual(t.to.stateDetails.traceparent, traceparent)
+          const plain = yield* Effect.succeed(1).pipe(Task.task({ name: "t" }))
+          for (const t of yield* historyOf(plain)) assert.isNull(t.to.stateDetails.traceparent)
+        })
+      ))
+
     it.effect("a returned Cancelled state ends the run Cancelled with its message", () =>
       withSetup(() =>
         Effect.gen(function*() {
