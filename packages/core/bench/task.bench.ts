@@ -5,7 +5,9 @@
  * ratio ≤ 2.5. `floorRatio`: the same baseline against `Failure.run` plus
  * what a task run adds at the least, written by hand — two more states
  * (Pending, Running) and three history entries pushed to an array — i.e. the
- * price of Prefect's lifecycle before any engine code.
+ * price of Prefect's lifecycle before any engine code. `noHistoryRatio`: the
+ * same runs without a `RunLog` in the context, against the same baseline —
+ * how much of the time is the memory history's.
  *
  * `task.cached`: a cache hit (`Task.run` of a task whose key holds a record in
  * the memory store: Pending, Running, Cached, three history entries) against
@@ -48,6 +50,7 @@ const withHistory = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.provideServiceEffect(effect, RunLog.RunLog, RunLog.makeMemory)
 
 const taskTrivial = withHistory(Effect.forEach(inputs, (i) => Task.run(trivial, i), { discard: true }))
+const taskTrivialNoHistory = Effect.forEach(inputs, (i) => Task.run(trivial, i), { discard: true })
 const runTrivial = Effect.forEach(effects, (effect) => Failure.run(effect), { discard: true })
 const floorTrivial = Effect.suspend(() => {
   const history: Array<unknown> = []
@@ -102,13 +105,20 @@ const benchmarks: ReadonlyArray<Benchmark> = [
         rounds: 5,
         warmup: 1
       })
+      const noHistory = await compare({
+        subject: () => runtime.runPromise(taskTrivialNoHistory),
+        baseline: () => runtime.runPromise(runTrivial),
+        rounds: 5,
+        warmup: 1
+      })
       return {
         ratio: timing.ratio,
         pass: timing.ratio <= 2.5,
         subjectMs: timing.subjectMs,
         baselineMs: timing.baselineMs,
         perTaskMicros: round((timing.subjectMs / N) * 1000),
-        floorRatio: round(floor.ratio)
+        floorRatio: round(floor.ratio),
+        noHistoryRatio: round(noHistory.ratio)
       }
     }
   },
