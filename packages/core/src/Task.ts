@@ -746,7 +746,24 @@ const lifecycle = <I, A, E, R>(
         }
       }
     }
-    if (key === undefined) return yield* attempts(run, restore, undefined)
+    if (key === undefined) {
+      const resultKeyOf = options.resultStorageKey
+      let resultKey: string | undefined
+      if (typeof resultKeyOf === "string") resultKey = resultKeyOf
+      else if (resultKeyOf !== undefined) {
+        try {
+          resultKey = resultKeyOf(run.input)
+          if (typeof resultKey !== "string") {
+            throw new TypeError(`the result storage key function returned ${typeof resultKey}, not a string`)
+          }
+        } catch (error) {
+          return yield* Failure.exceptionToFailedState(error, {
+            message: "Task run failed to compute its result storage key:"
+          })
+        }
+      }
+      return yield* attempts(run, restore, undefined, undefined, resultKey)
+    }
     const cacheKey = key
     const serializable = yield* Effect.orElseSucceed(run.store.supportsIsolationLevel("SERIALIZABLE"), () => false)
     if (!serializable) return yield* cachedOrRun(run, restore, cacheKey)
@@ -787,24 +804,13 @@ const cachedOrRun = <I, A, E, R>(
     return yield* attempts(run, restore, key)
   })
 
-/** The `resultStorageKey` of a run, when it has one and it can be computed (a throwing function means none). */
-const resultKeyOf = <I, A, E, R>(run: TaskRun<I, A, E, R>): string | undefined => {
-  const keyOf = run.task.options.resultStorageKey
-  if (keyOf === undefined || typeof keyOf === "string") return keyOf
-  try {
-    const key = keyOf(run.input)
-    return typeof key === "string" ? key : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /** Runs attempts until one does not fail or retries are over; returns the final state (not yet entered). */
 const attempts = <I, A, E, R>(
   run: TaskRun<I, A, E, R>,
   restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
   key: string | undefined,
-  first?: Exit.Exit<A, E>
+  first?: Exit.Exit<A, E>,
+  resultKey?: string
 ): Effect.Effect<State.State<unknown>, never, R | ResultStore> =>
   Effect.gen(function*() {
     const options = run.task.options
@@ -825,7 +831,7 @@ const attempts = <I, A, E, R>(
       firstExit = undefined
       const outcome = outcomeOf(exit, run.runCount)
       if (outcome._tag === "Success") {
-        const storageKey = key ?? resultKeyOf(run)
+        const storageKey = key ?? resultKey
         const expiration = key === undefined || options.cacheExpiration === undefined
           ? undefined
           : DateTime.makeUnsafe((yield* Clock.currentTimeMillis) + Duration.toMillis(options.cacheExpiration))

@@ -648,6 +648,30 @@ describe("Task", () => {
         })
       ))
 
+    it.effect("a result storage key: the record is written there; a key function that throws ends the run FAILED", () =>
+      withSetup(() =>
+        Effect.gen(function*() {
+          const t = yield* Task.make(
+            { name: "t", resultStorageKey: (n: number) => `out/${n}`, persistResult: true },
+            (n: number) => Effect.succeed(n + 1)
+          )
+          const state = yield* Task.run(t, 1)
+          assert.strictEqual(state.data.metadata.storageKey, "out/1")
+          const store = yield* ResultStore.ResultStore
+          assert.strictEqual((yield* store.read("out/1")).result, 2)
+          assert.strictEqual((yield* Task.run(t, 1)).name, "Completed", "a result key never skips a run")
+          const bad = yield* Task.make({
+            name: "t",
+            resultStorageKey: () => {
+              throw new Error("no key")
+            }
+          }, () => Effect.succeed(1))
+          const failed = yield* Task.run(bad)
+          assert.strictEqual(failed.type, "FAILED")
+          assert.strictEqual(failed.message, "Task run failed to compute its result storage key: Error: no key")
+        })
+      ))
+
     it.effect("a store that rejects the key outright: the run ends CRASHED, Task.run still succeeds", () =>
       Effect.gen(function*() {
         const store = yield* ResultStore.make({
