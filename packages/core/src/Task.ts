@@ -920,7 +920,8 @@ const decide = <I, A, E, R>(
  * (Prefect's client task engine):
  *
  * - **states**: PENDING, RUNNING, then the final state; each state carries
- *   `taskRunId` (a UUID), `flowRunId` inside a flow, and a timestamp from
+ *   `taskRunId` (a UUID), `flowRunId` inside a flow, the current span's
+ *   `traceparent` (`null` outside a span), and a timestamp from
  *   `Clock` strictly later than the previous one (a tie is moved 1 ms on, the
  *   finest step a `DateTime.Utc` holds). `runCount` counts entries into
  *   RUNNING. Every transition is recorded in the `RunLog` when one is in the
