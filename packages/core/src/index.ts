@@ -33,6 +33,11 @@ export * as FaultInjection from "./testing/FaultInjection.ts"
 export * as Orchestration from "./Orchestration.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as Flow from "./Flow.ts"
+
+/**
  * @since 0.1.0
  */
 export * as ResultRecord from "./ResultRecord.ts"
@@ -86,6 +91,11 @@ export * as StateResult from "./StateResult.ts"
  * @since 0.1.0
  */
 export * as StateType from "./StateType.ts"
+
+/**
+ * @since 0.2.0
+ */
+export * as Task from "./Task.ts"
 
 /**
  * @since 0.1.0

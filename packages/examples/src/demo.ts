@@ -2,14 +2,16 @@
  * `pnpm demo [-- --store redis://HOST:PORT | postgres://… | DIR | memory]` (from the repository root; the
  * file-system store's directory is relative to where `pnpm` was run)
  *
- * Runs the demo pipeline (`pipeline.ts`) on a result store — by default the
- * file-system store in `./.runstate` — prints its timeline, the flow's final
- * state and where the results went, then reads the results back from their
- * metadata alone with a freshly built store, as another process would.
+ * Runs the demo pipeline (`pipeline.ts`, a `Flow` of `Task`s) on a result
+ * store — by default the file-system store in `./.runstate` — prints each task
+ * run's history, the log lines the runs wrote, the flow's final state and
+ * where the results went, then reads the results back from their metadata
+ * alone with a freshly built store, as another process would. Run it twice:
+ * the second run finds the cached tasks' results and ends them `Cached`.
  */
-import { Effect, Layer } from "effect"
-import { State } from "@runstate/core"
-import { type FlowRun, pipeline } from "./pipeline.ts"
+import { Effect, Layer, Logger } from "effect"
+import { RunLog, State } from "@runstate/core"
+import { type FlowRun, pipeline, type PipelineOptions } from "./pipeline.ts"
 import { type ReadBack, readBack, storageKeyOf, toWire } from "./readback.ts"
 import { describeStore, parseStore, type StoreSpec, storeLayer } from "./stores.ts"
 import { bold, dim, paint, renderFlowState, renderTimeline, useColor } from "./timeline.ts"
@@ -21,6 +23,8 @@ export interface DemoReport {
   /** Each task's and the flow's state as Prefect's `StateCreate` JSON. */
   readonly documents: ReadonlyArray<{ readonly name: string; readonly json: string; readonly storageKey?: string }>
   readonly readBack: ReadonlyArray<ReadBack>
+  /** The log lines of the runs (`LEVEL message`), in order. */
+  readonly logs: ReadonlyArray<string>
 }
 
 /**
@@ -28,11 +32,19 @@ export interface DemoReport {
  * through a second, freshly built store of the same spec (the same one for
  * `memory`, which other processes cannot see).
  */
-export const runDemo = (spec: StoreSpec): Effect.Effect<DemoReport, unknown> =>
+export const runDemo = (spec: StoreSpec, options?: PipelineOptions): Effect.Effect<DemoReport, unknown> =>
   Effect.scoped(Effect.gen(function*() {
     const writer = yield* Layer.build(storeLayer(spec))
     const reader = spec._tag === "Memory" ? writer : yield* Layer.build(storeLayer(spec))
-    const run = yield* Effect.provideContext(pipeline, writer)
+    const logs: Array<string> = []
+    const logger = Logger.make((entry) => {
+      const m = entry.message
+      logs.push(`${entry.logLevel.toUpperCase().padEnd(5)} ${Array.isArray(m) ? m.join(" ") : String(m)}`)
+    })
+    const run = yield* pipeline(options).pipe(
+      Effect.provide(Layer.merge(RunLog.layerMemory, Logger.layer([logger]))),
+      Effect.provideContext(writer)
+    )
     const documents = yield* Effect.forEach(
       [...run.tasks, { name: "flow", state: run.flow }],
       ({ name, state }) =>
@@ -42,7 +54,7 @@ export const runDemo = (spec: StoreSpec): Effect.Effect<DemoReport, unknown> =>
         })
     )
     const back = yield* Effect.provideContext(readBack(documents), reader)
-    return { store: spec, run, documents, readBack: back }
+    return { store: spec, run, documents, readBack: back, logs }
   }))
 
 const isStateJson = (u: unknown): u is { readonly name: string } =>
@@ -71,7 +83,11 @@ export const renderReport = (report: DemoReport, options: { readonly color: bool
   const lines = [
     bold(`runstate demo — store: ${describeStore(report.store)}`, color),
     "",
+    bold("each task run's history (from the RunLog):", color),
     ...renderTimeline(report.run, options),
+    "",
+    bold("log:", color),
+    ...report.logs.map((line) => `  ${line}`),
     "",
     `${bold("flow state:", color)} ${renderFlowState(report.run, options)}`,
     "",

@@ -1,17 +1,23 @@
 /**
- * The demo pipeline: a flow of eight tasks, each run with `Run.run`, whose
- * final states are aggregated into the flow's state with
- * `Aggregate.returnValueToState` — Prefect's flow semantics as one Effect that
- * requires a `ResultStore` and nothing else, so any storage layer runs it.
+ * The demo pipeline: a flow of eight tasks written with `Task` and `Flow` —
+ * Prefect's task and flow lifecycles as Effect combinators — that requires a
+ * `ResultStore` and a `RunLog` and nothing else, so any storage layer runs it.
  *
- * - `fetch-prices` fails twice and is retried on a `Schedule`
- *   (AwaitingRetry → Retrying → … → Completed, every state in the timeline);
+ * - `extract-orders`, `validate-orders`, `fetch-prices` and `compute-totals`
+ *   cache their results (key `demo/<task>`, one hour): a second run of the
+ *   demo on the same store finds them and ends them `Cached` without running;
+ * - `fetch-prices` fails twice and is retried after 20 ms, then 40 ms
+ *   (AwaitingRetry → Retrying → … → Completed);
  * - `enrich-customers` exceeds its timeout (FAILED, named `TimedOut`);
  * - `legacy-export` returns a `Cancelled` state by hand;
- * - the other five complete.
+ * - `fetch-prices` and `enrich-customers` run concurrently, as do the last three.
+ *
+ * The flow returns the eight task states, so its final state is their
+ * aggregate (`Cancelled('1/8 states cancelled.')`). Every transition of every
+ * run lands in the `RunLog`, which the timeline is read from.
  */
-import { Clock, Duration, Effect, Ref, Schedule } from "effect"
-import { Aggregate, type ResultStore, Run, State } from "@runstate/core"
+import { Effect, Ref } from "effect"
+import { Flow, type ResultStore, RunLog, State, Task } from "@runstate/core"
 
 /** One state a task went through, as the timeline shows it. */
 export interface TimelineEntry {
@@ -19,21 +25,13 @@ export interface TimelineEntry {
   readonly state: State.State<unknown>
   /** Milliseconds since the flow started. */
   readonly at: number
-  /** Milliseconds since the task started (on a task's final state only). */
+  /** Milliseconds since the task run started (on a task run's final state only). */
   readonly duration?: number | undefined
-}
-
-/** A task of the flow: an effect, and optionally a timeout and a retry schedule. */
-export interface Task {
-  readonly name: string
-  readonly effect: Effect.Effect<unknown, unknown>
-  readonly timeout?: Duration.Input | undefined
-  /** Stepped with the failed state; its output is the delay before the next attempt. */
-  readonly retry?: Schedule.Schedule<Duration.Duration, State.State<unknown>> | undefined
 }
 
 /** What a flow run leaves behind. */
 export interface FlowRun {
+  /** Each task run's history, task run after task run, read back from the `RunLog`. */
   readonly timeline: ReadonlyArray<TimelineEntry>
   readonly tasks: ReadonlyArray<{ readonly name: string; readonly state: State.State<unknown> }>
   readonly flow: State.State<unknown>
@@ -46,104 +44,104 @@ class UpstreamUnavailable extends Error {
   override readonly name = "UpstreamUnavailable"
 }
 
-/** The eight tasks. `failuresBeforeSuccess` of `fetch-prices` is per flow run. */
-export const tasks = (options?: { readonly timeout?: Duration.Input; readonly retryBase?: Duration.Input }) =>
+/** Options of the demo's tasks (shorter waits make the tests faster). */
+export interface PipelineOptions {
+  readonly timeoutSeconds?: number | undefined
+  readonly retryDelaySeconds?: ReadonlyArray<number> | undefined
+}
+
+const orders = [
+  { id: 1, customer: "ada", sku: "tea", quantity: 3 },
+  { id: 2, customer: "grace", sku: "coffee", quantity: 1 },
+  { id: 3, customer: "ada", sku: "coffee", quantity: 2 }
+]
+const prices: Record<string, number> = { tea: 4.5, coffee: 3.25 }
+
+/** Cached for an hour under `demo/<task>`; the result is written there. */
+const cached = (name: string) => ({ name, cacheKey: keyOf(name), cacheExpiration: "1 hour" }) as const
+
+/** Not cached; the result is written under `demo/<task>`. */
+const plain = (name: string) => ({ name, resultStorageKey: keyOf(name), persistResult: true }) as const
+
+/**
+ * The flow's program: the eight tasks, run in order with two concurrent
+ * pairs. Succeeds with their final states (the flow aggregates them).
+ */
+export const program = (options?: PipelineOptions) =>
   Effect.gen(function*() {
     const flakyCalls = yield* Ref.make(0)
-    const orders = [
-      { id: 1, customer: "ada", sku: "tea", quantity: 3 },
-      { id: 2, customer: "grace", sku: "coffee", quantity: 1 },
-      { id: 3, customer: "ada", sku: "coffee", quantity: 2 }
-    ]
-    const prices: Record<string, number> = { tea: 4.5, coffee: 3.25 }
-    const list: ReadonlyArray<Task> = [
-      { name: "extract-orders", effect: Effect.succeed(orders) },
-      { name: "validate-orders", effect: Effect.succeed({ valid: orders.length, rejected: 0 }) },
-      {
-        name: "fetch-prices",
-        effect: Effect.gen(function*() {
-          const call = yield* Ref.updateAndGet(flakyCalls, (n) => n + 1)
-          if (call <= 2) return yield* Effect.fail(new UpstreamUnavailable(`price service answered 503 (call ${call})`))
-          return prices
-        }),
-        retry: Schedule.exponential(options?.retryBase ?? "20 millis").pipe(Schedule.upTo({ times: 3 }))
-      },
-      {
-        name: "enrich-customers",
-        effect: Effect.as(Effect.sleep("10 seconds"), { enriched: orders.length }),
-        timeout: options?.timeout ?? "60 millis"
-      },
-      {
-        name: "compute-totals",
-        effect: Effect.succeed(
-          orders.reduce((total, order) => total + order.quantity * (prices[order.sku] ?? 0), 0)
-        )
-      },
-      {
-        name: "legacy-export",
-        effect: Effect.succeed(State.Cancelled({ message: "Export skipped: the legacy endpoint is switched off." }))
-      },
-      { name: "write-report", effect: Effect.succeed({ report: "daily-orders", lines: orders.length }) },
-      { name: "notify", effect: Effect.succeed("sent to #orders") }
-    ]
-    return list
-  })
+    const extract = yield* Task.make(cached("extract-orders"), () => Effect.succeed(orders))
+    const validate = yield* Task.make(cached("validate-orders"), () =>
+      Effect.succeed({ valid: orders.length, rejected: 0 }))
+    const fetchPrices = yield* Task.make({
+      ...cached("fetch-prices"),
+      retries: 3,
+      retryDelaySeconds: options?.retryDelaySeconds ?? [0.02, 0.04]
+    }, () =>
+      Effect.gen(function*() {
+        const call = yield* Ref.updateAndGet(flakyCalls, (n) =>
+          n + 1)
+        if (call <= 2) return yield* Effect.fail(new UpstreamUnavailable(`price service answered 503 (call ${call})`))
+        return prices
+      }))
+    const enrich = yield* Task.make({
+      ...plain("enrich-customers"),
+      timeoutSeconds: options?.timeoutSeconds ?? 0.06
+    }, () => Effect.as(Effect.sleep("10 seconds"), { enriched: orders.length }))
+    const totals = yield* Task.make(cached("compute-totals"), () =>
+      Effect.succeed(orders.reduce((total, order) =>
+        total + order.quantity * (prices[order.sku] ?? 0), 0)))
+    const legacyExport = yield* Task.make(plain("legacy-export"), () =>
+      Effect.succeed(State.Cancelled({ message: "Export skipped: the legacy endpoint is switched off." })))
+    const report = yield* Task.make(plain("write-report"), () =>
+      Effect.succeed({ report: "daily-orders", lines: orders.length }))
+    const notify = yield* Task.make(plain("notify"), () =>
+      Effect.succeed("sent to #orders"))
 
-/**
- * Runs one task: Running, then attempts until it does not fail or its retry
- * schedule gives up; between attempts AwaitingRetry (with the failure's
- * message and the scheduled time) and Retrying. Every state is recorded.
- */
-const runTask = (
-  task: Task,
-  record: (task: string, state: State.State<unknown>, started?: number) => Effect.Effect<void>
-) =>
-  Effect.gen(function*() {
-    const started = yield* Clock.currentTimeMillis
-    yield* record(task.name, State.Running())
-    const effect = task.timeout === undefined ? task.effect : Effect.timeout(task.effect, task.timeout)
-    const attempt = Run.run(effect, { key: keyOf(task.name), writeResult: true })
-    const step = task.retry === undefined ? undefined : yield* Schedule.toStep(task.retry)
-    let state = yield* attempt
-    while (step !== undefined && State.isFailed(state)) {
-      const now = yield* Clock.currentTimeMillis
-      const next = yield* Effect.option(step(now, state))
-      if (next._tag === "None") break
-      const delay = next.value[1]
-      yield* record(
-        task.name,
-        State.AwaitingRetry({ message: state.message, scheduledTime: new Date(now + Duration.toMillis(delay)) })
-      )
-      yield* Effect.sleep(delay)
-      yield* record(task.name, State.Retrying())
-      state = yield* attempt
-    }
-    yield* record(task.name, state, started)
-    return state
-  })
-
-/**
- * The flow: runs the tasks one after the other and aggregates their final
- * states into the flow's state (persisted at `demo/flow`).
- */
-export const flow = (list: ReadonlyArray<Task>): Effect.Effect<FlowRun, never, ResultStore.ResultStore> =>
-  Effect.gen(function*() {
-    const start = yield* Clock.currentTimeMillis
-    const timeline: Array<TimelineEntry> = []
-    const record = (task: string, state: State.State<unknown>, started?: number) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        timeline.push({ task, state, at: now - start, duration: started === undefined ? undefined : now - started })
-      })
-    const results: Array<{ name: string; state: State.State<unknown> }> = []
-    for (const task of list) {
-      results.push({ name: task.name, state: yield* runTask(task, record) })
-    }
-    const flowState = yield* Aggregate.returnValueToState(results.map((r) => r.state), {
-      key: keyOf("flow"),
-      writeResult: true
+    const first = [yield* Task.run(extract), yield* Task.run(validate)]
+    const [pricesState, enrichState] = yield* Effect.all([Task.run(fetchPrices), Task.run(enrich)], {
+      concurrency: 2
     })
-    return { timeline, tasks: results, flow: flowState }
+    const totalsState = yield* Task.run(totals)
+    const last = yield* Effect.all([Task.run(legacyExport), Task.run(report), Task.run(notify)], {
+      concurrency: "unbounded"
+    })
+    return [...first, pricesState, enrichState, totalsState, ...last]
   })
 
-/** The demo pipeline: the eight tasks, run as a flow. Requires only a `ResultStore`. */
-export const pipeline: Effect.Effect<FlowRun, never, ResultStore.ResultStore> = Effect.flatMap(tasks(), flow)
+/** The task name of a task run name (`fetch-prices-0` → `fetch-prices`). */
+const taskName = (runName: string): string => runName.replace(/-\d+$/, "")
+
+/**
+ * Runs the pipeline as the flow `daily-orders` (its result written at
+ * `demo/flow`) and reads every run's history back from the `RunLog`.
+ */
+export const pipeline = (
+  options?: PipelineOptions
+): Effect.Effect<FlowRun, never, ResultStore.ResultStore | RunLog.RunLog> =>
+  Effect.gen(function*() {
+    const flow = yield* program(options).pipe(
+      Flow.run({ name: "daily-orders", persistResult: true, resultKey: keyOf("flow") }),
+      Effect.orDie
+    )
+    const log = yield* RunLog.RunLog
+    const start = (yield* log.history(flow.stateDetails.flowRunId!))[0]!.to.timestamp.epochMilliseconds
+    const runs = yield* Effect.orDie(log.runs({ flowRunId: flow.stateDetails.flowRunId! }))
+    const timeline: Array<TimelineEntry> = []
+    const tasks: Array<{ name: string; state: State.State<unknown> }> = []
+    for (const run of runs) {
+      const history = yield* Effect.orDie(log.history(run.runId))
+      const started = history[0]!.to.timestamp.epochMilliseconds
+      history.forEach((t, i) => {
+        const ms = t.to.timestamp.epochMilliseconds
+        timeline.push({
+          task: taskName(run.name),
+          state: t.to,
+          at: ms - start,
+          duration: i === history.length - 1 ? ms - started : undefined
+        })
+      })
+      tasks.push({ name: taskName(run.name), state: run.state })
+    }
+    return { timeline, tasks, flow }
+  }).pipe(Effect.orDie)

@@ -21,8 +21,9 @@ describe("demo pipeline", () => {
       assert.strictEqual(State.format(report.run.flow), "Cancelled('1/8 states cancelled.')")
       assert.strictEqual(report.run.tasks.length, 8)
 
-      // The timeline.
+      // Each task run's history, from the RunLog.
       assert.deepStrictEqual(taskStates(report, "fetch-prices"), [
+        "Pending:PENDING",
         "Running:RUNNING",
         "AwaitingRetry:SCHEDULED",
         "Retrying:RUNNING",
@@ -31,15 +32,36 @@ describe("demo pipeline", () => {
         "Completed:COMPLETED"
       ])
       const retry = report.run.timeline.find((e) => e.task === "fetch-prices" && e.state.name === "AwaitingRetry")!
-      assert.strictEqual(retry.state.message, "UpstreamUnavailable: price service answered 503 (call 1)")
-      assert.isNotNull(retry.state.stateDetails.scheduledTime)
-      assert.deepStrictEqual(taskStates(report, "enrich-customers"), ["Running:RUNNING", "TimedOut:FAILED"])
-      assert.deepStrictEqual(taskStates(report, "legacy-export"), ["Running:RUNNING", "Cancelled:CANCELLED"])
+      assert.strictEqual(
+        retry.state.stateDetails.scheduledTime!.epochMilliseconds - retry.state.timestamp.epochMilliseconds,
+        20
+      )
+      assert.include(
+        report.logs,
+        "INFO  Task run failed with exception: UpstreamUnavailable('price service answered 503 (call 1)') - Retry 1/3 will start 0.02 second(s) from now"
+      )
+      assert.deepStrictEqual(taskStates(report, "enrich-customers"), [
+        "Pending:PENDING",
+        "Running:RUNNING",
+        "TimedOut:FAILED"
+      ])
+      assert.deepStrictEqual(taskStates(report, "legacy-export"), [
+        "Pending:PENDING",
+        "Running:RUNNING",
+        "Cancelled:CANCELLED"
+      ])
       for (const task of ["extract-orders", "validate-orders", "compute-totals", "write-report", "notify"]) {
-        assert.deepStrictEqual(taskStates(report, task), ["Running:RUNNING", "Completed:COMPLETED"], task)
+        assert.deepStrictEqual(
+          taskStates(report, task),
+          ["Pending:PENDING", "Running:RUNNING", "Completed:COMPLETED"],
+          task
+        )
       }
       const finals = report.run.timeline.filter((e) => e.duration !== undefined)
       assert.strictEqual(finals.length, 8)
+      for (const { state } of report.run.tasks) {
+        assert.strictEqual(state.stateDetails.flowRunId, report.run.flow.stateDetails.flowRunId)
+      }
 
       // Results went to files in Prefect's layout, keyed demo/<task>.
       const totals = report.documents.find((d) => d.name === "compute-totals")!
@@ -50,25 +72,46 @@ describe("demo pipeline", () => {
       assert.strictEqual(JSON.parse(envelope.result), 23.25)
 
       // Read back with a fresh store, from the metadata alone.
-      const value = (name: string) => {
-        const entry = report.readBack.find((r) => r.name === name)!
+      const value = (r: typeof report, name: string) => {
+        const entry = r.readBack.find((r) => r.name === name)!
         assert.strictEqual(entry.outcome._tag, "Value", name)
         return entry.outcome._tag === "Value" ? entry.outcome.value : undefined
       }
-      assert.strictEqual(value("compute-totals"), 23.25)
-      assert.deepStrictEqual(value("fetch-prices"), { tea: 4.5, coffee: 3.25 })
-      assert.strictEqual(value("notify"), "sent to #orders")
+      assert.strictEqual(value(report, "compute-totals"), 23.25)
+      assert.deepStrictEqual(value(report, "fetch-prices"), { tea: 4.5, coffee: 3.25 })
+      assert.strictEqual(value(report, "notify"), "sent to #orders")
       assert.strictEqual(report.readBack.find((r) => r.name === "flow")!.state.type, "CANCELLED")
 
       // The printed report, plain.
       const plain = renderReport(report, { color: false }).join("\n")
       assert.notInclude(plain, "\u001b[")
       assert.include(plain, "flow state: Cancelled('1/8 states cancelled.')")
-      assert.match(plain, /enrich-customers\s+Running\s+RUNNING/)
-      assert.match(plain, /TimedOut\s+FAILED\s+\d+ms\s+TimeoutError: /)
+      assert.match(plain, /enrich-customers\s+Pending\s+PENDING/)
+      assert.match(plain, /TimedOut\s+FAILED\s+\d+ms\s+Task run exceeded timeout of 0\.06 second\(s\)/)
+      assert.include(plain, "INFO  Finished in state Completed()")
       assert.include(plain, join(dir, "demo", "flow"))
       // ... and coloured.
       assert.include(renderReport(report, { color: true }).join("\n"), "\u001b[32m")
+
+      // A second run on the same store (another process would see the same files): the cached tasks end Cached.
+      const second = yield* runDemo({ _tag: "FileSystem", directory: dir })
+      for (const task of ["extract-orders", "validate-orders", "fetch-prices", "compute-totals"]) {
+        assert.deepStrictEqual(
+          taskStates(second, task),
+          ["Pending:PENDING", "Running:RUNNING", "Cached:COMPLETED"],
+          task
+        )
+      }
+      assert.deepStrictEqual(taskStates(second, "notify"), [
+        "Pending:PENDING",
+        "Running:RUNNING",
+        "Completed:COMPLETED"
+      ])
+      assert.strictEqual(State.format(second.run.flow), "Cancelled('1/8 states cancelled.')")
+      assert.notInclude(second.logs.join("\n"), "Retry 1/3", "the cached task did not run")
+      assert.strictEqual(value(second, "compute-totals"), 23.25)
+      assert.deepStrictEqual(value(second, "fetch-prices"), { tea: 4.5, coffee: 3.25 })
+      assert.match(renderReport(second, { color: false }).join("\n"), /Cached\s+COMPLETED/)
     }))
 
   it.live("runs unchanged on the memory store", () =>

@@ -53,6 +53,7 @@ const expected: Record<string, unknown> = {
       "/Td6WFoAAATm1rRGAgAhARYAAAB0L+WjAQA4eyJhIjogWzEsIDIsIDNdLCAiYiI6IG51bGwsICJz\nIjogIlRoZSByZXN1bHRzIGFyZSBpbi4uLiJ9AAAAAIHK9y6kbl/TAAFROTZRI9wftvN9AQAAAAAE\nWVo=\n",
     result: { rows: 42 }
   },
+  "src/docs/module-Flow.ts": "Completed('All states completed.')",
   "src/docs/module-Failure.ts": ["While fetching: Upstream: 503", "Execution was aborted by an interrupt signal."],
   "src/docs/module-NodeResultStore.ts": true,
   "src/docs/module-NodeSignals.ts": ["COMPLETED", 143],
@@ -99,6 +100,7 @@ const expected: Record<string, unknown> = {
     "aggregate": { "type": "PAUSED", "message": "1/3 states paused." }
   },
   "src/docs/module-StateResult.ts": ["bad input", "UnfinishedRun"],
+  "src/docs/module-Task.ts": ["Completed", 42, "InvalidTaskOptions"],
   "src/docs/module-StateType.ts": {
     "all": ["SCHEDULED", "PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "CRASHED", "PAUSED", "CANCELLING"],
     "terminal": ["COMPLETED", "FAILED", "CANCELLED", "CRASHED"]
@@ -125,7 +127,19 @@ const expected: Record<string, unknown> = {
   "src/docs/storage-2.ts": { result: { rows: 42 }, file: true },
   "src/docs/storage-3.ts": { rows: 42 },
   "src/docs/storage-4.ts": { rows: 42 },
-  "src/docs/storage-5.ts": { errors: ["StorageError", "StorageError", "StorageError"], result: { rows: 42 } }
+  "src/docs/storage-5.ts": { errors: ["StorageError", "StorageError", "StorageError"], result: { rows: 42 } },
+  "src/docs/tasks-and-flows-1.ts": {
+    final: "Completed()",
+    price: 4.5,
+    history: ["Pending", "Running", "Retrying", "Retrying", "Completed"]
+  },
+  "src/docs/tasks-and-flows-2.ts": { names: ["Completed", "Cached", "Completed"], runs: 2 },
+  "src/docs/tasks-and-flows-3.ts": "Failed('1/3 states failed.')",
+  "src/docs/tasks-and-flows-4.ts": {
+    isUpstream: true,
+    status: 503,
+    message: "Task run encountered an exception Upstream: try later"
+  }
 }
 
 const pages = (dir: string): Array<string> =>
