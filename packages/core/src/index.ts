@@ -70,6 +70,11 @@ export * as StateResult from "./StateResult.ts"
 export * as StateType from "./StateType.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as Timeline from "./Timeline.ts"
+
+/**
  * @since 0.1.0
  */
 export * as Wire from "./Wire.ts"
