@@ -98,6 +98,11 @@ export * as StateType from "./StateType.ts"
 export * as Task from "./Task.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as Timeline from "./Timeline.ts"
+
+/**
  * @since 0.1.0
  */
 export * as Wire from "./Wire.ts"

@@ -119,6 +119,7 @@ const expected: Record<string, unknown> = {
   "src/docs/results-1.ts": 42,
   "src/docs/results-2.ts": { "error": "Error: disk full", "same": true },
   "src/docs/results-3.ts": { "a": true, "b": false, "c": false },
+  "src/docs/timeline-1.ts": { rows: 1, segments: 6 },
   "src/docs/states-1.ts": ["Completed()", "AwaitingRetry(type=SCHEDULED)", "Late('behind', type=SCHEDULED)"],
   "src/docs/states-2.ts": ["FAILED", "FAILED", "CRASHED"],
   "src/docs/states-3.ts": { "scheduled": true, "final": false, "crashedIsFinal": true, "pausedIsFinal": false },
