@@ -80,10 +80,12 @@ describe("NodeSignals in a real child process", () => {
   it("SIGTERM / SIGINT with nothing asynchronous after the run: exit code 143 / 130 every time", async () => {
     // The program ends on the very tick the signal arrives; repeated to catch the race between the run
     // finishing and the signal being recorded for the exit code.
-    for (const [signal, code, message] of [
-      ["SIGTERM", 143, "Execution was aborted by a termination signal."],
-      ["SIGINT", 130, "Execution was aborted by an interrupt signal."]
-    ] as const) {
+    for (
+      const [signal, code, message] of [
+        ["SIGTERM", 143, "Execution was aborted by a termination signal."],
+        ["SIGINT", 130, "Execution was aborted by an interrupt signal."]
+      ] as const
+    ) {
       for (let i = 0; i < 3; i++) {
         const result = await runChild("run-sync", signal)
         assert.strictEqual(result.stderr, "")
