@@ -4,13 +4,15 @@
 # and then every command of the README's "Quick start" section, verbatim (read from
 # README.md, so the check follows the README), each of which must succeed.
 #
-# Node and pnpm stay on PATH: the README asks for them (or for `source scripts/toolchain.sh`).
-# FC_SEED, when set, is kept so that CI's property tests replay one seed.
+# The machine's environment is kept (Node and pnpm on PATH, which the README asks for, and its
+# TLS settings); FC_SEED, when set, is kept so that CI's property tests replay one seed.
 #
 # Usage: bash scripts/newcomer.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
+# shellcheck source=./toolchain.sh
+source scripts/toolchain.sh
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/runstate-newcomer-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -34,12 +36,11 @@ for command in "${commands[@]}"; do
   start=$SECONDS
   (
     cd "$work/runstate"
-    env -i \
+    # The machine's environment (its PATH, its TLS trust settings) with a fresh user: an empty
+    # home, no XDG or pnpm directories pointing elsewhere, and not CI.
+    env -u CI -u XDG_CACHE_HOME -u XDG_CONFIG_HOME -u XDG_DATA_HOME -u XDG_STATE_HOME -u PNPM_HOME \
+      -u RUNSTATE_TOOLCHAIN_CACHE -u npm_config_cache_dir -u npm_config_store_dir \
       HOME="$work/home" \
-      PATH="$PATH" \
-      TERM=dumb \
-      LANG=C.UTF-8 \
-      ${FC_SEED:+FC_SEED="$FC_SEED"} \
       bash -c "$command"
   ) || {
     echo "newcomer: '$command' failed in a fresh clone with an empty home" >&2
