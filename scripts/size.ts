@@ -4,14 +4,14 @@
  * modern bundler does), so that a module-level call without a
  * `/*#__PURE__*\/` annotation that drags in a whole dependency shows up here.
  *
- * Usage: `node scripts/size.ts SPEC...` where each SPEC is a comma-separated list of
+ * Usage: `node scripts/size.ts ENTRY...` where each ENTRY is a comma-separated list of
  * names exported by `@runstate/core`, optionally followed by `<=KB` as a limit:
  *
  *   node scripts/size.ts "State<=45" "Run,Aggregate,ResultStore"
  *
- * Prints one line per SPEC (`{ State }  42.6 KB  (limit 45 KB: ok)`); a name the
+ * Prints one line per ENTRY (`{ State }  42.6 KB  (limit 45 KB: ok)`); a name the
  * package does not export is reported and left out. Exits 1 when a bundle exceeds
- * its limit or a SPEC names nothing the package exports.
+ * its limit or an ENTRY names nothing the package exports.
  */
 import { build } from "esbuild"
 import { readFileSync } from "node:fs"
