@@ -83,7 +83,7 @@ export const isStateType = (u: unknown): u is StateType => typeof u === "string"
  * @category schemas
  * @since 0.1.0
  */
-export const schema = Schema.Literals([
+export const schema = /*#__PURE__*/ Schema.Literals([
   "SCHEDULED",
   "PENDING",
   "RUNNING",

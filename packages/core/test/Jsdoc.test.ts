@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { readdirSync, readFileSync } from "node:fs"
 import { join, relative, resolve } from "node:path"
+import { examplesOf } from "../../../scripts/jsdoc-examples.ts"
 
 // House rule: every export of a package's public modules carries JSDoc with `@since`
-// (and a `@category` for everything but re-exports and type-only namespace members).
+// (and a `@category` for everything but namespace re-exports, `export * as`).
 const root = resolve(import.meta.dirname, "../../..")
 
 const sources = (dir: string): Array<string> =>
@@ -31,6 +32,9 @@ const undocumented = (file: string): Array<string> => {
         while (k >= 0 && !lines[k]!.trim().startsWith("/**")) k--
         const doc = lines.slice(k, j + 1).join("\n")
         if (!doc.includes("@since")) missing.push(`${relative(root, file)}:${i + 1}: no @since: ${line.trim()}`)
+        if (!line.startsWith("export * as") && !doc.includes("@category")) {
+          missing.push(`${relative(root, file)}:${i + 1}: no @category: ${line.trim()}`)
+        }
       }
     }
     for (const ch of line) {
@@ -49,4 +53,46 @@ describe("JSDoc", () => {
       expect(files.flatMap(undocumented)).toEqual([])
     })
   }
+})
+
+describe("@example extraction (scripts/jsdoc-examples.ts, run by CI to type-check every example)", () => {
+  it("takes the ts blocks of @example sections only, with their own indentation and source line", () => {
+    const text = [
+      "/**",
+      " * Summary.",
+      " *",
+      " * ```ts",
+      " * notAnExample()",
+      " * ```",
+      " *",
+      " * @example",
+      " * ```ts",
+      " * import { Effect } from \"effect\"",
+      " *",
+      " * const x = Effect.gen(function*() {",
+      " *   return 1",
+      " * })",
+      " * ```",
+      " *",
+      " * @category constructors",
+      " * ```ts",
+      " * afterAnotherTag()",
+      " * ```",
+      " * @since 0.2.0",
+      " */",
+      "export const x = 1"
+    ].join("\n")
+    expect(examplesOf("M.ts", text)).toEqual([{
+      file: "M.ts",
+      line: 9,
+      code: "import { Effect } from \"effect\"\n\nconst x = Effect.gen(function*() {\n  return 1\n})"
+    }])
+  })
+
+  it("finds the examples of the public modules", () => {
+    const file = join(root, "packages/core/src/State.ts")
+    const examples = examplesOf(file, readFileSync(file, "utf8"))
+    expect(examples.length).toBeGreaterThan(0)
+    for (const example of examples) expect(example.code).toContain("@runstate/core")
+  })
 })

@@ -10,6 +10,7 @@ import { KeyValueStore } from "effect/persistence"
 import { PgClient } from "@effect/sql-pg"
 import { ResultStore } from "@runstate/core"
 import { NodeResultStore } from "@runstate/node"
+import * as NodeRedisResultStore from "@runstate/node/NodeRedisResultStore"
 
 /** A parsed `--store` value. */
 export type StoreSpec =
@@ -52,8 +53,8 @@ export const storeLayer = (spec: StoreSpec): Layer.Layer<ResultStore.ResultStore
     case "FileSystem":
       return NodeResultStore.layerFileSystem(spec.directory, { fsync: false })
     case "Redis":
-      return NodeResultStore.layerRedis({ prefix: "runstate-demo:" }).pipe(
-        Layer.provide(NodeResultStore.layerRedisClient({ url: spec.url }))
+      return NodeRedisResultStore.layerRedis({ prefix: "runstate-demo:" }).pipe(
+        Layer.provide(NodeRedisResultStore.layerRedisClient({ url: spec.url }))
       )
     case "Postgres":
       return ResultStore.layer().pipe(

@@ -6,7 +6,7 @@
  *   rename, read, deserialize; concurrency 16) vs plain `node:fs` doing the
  *   same syscalls on the same bytes (temp file, write, fsync, rename; then
  *   `readFile`), same concurrency. Goal: ratio ≤ 1.4.
- * - `store.redis`: the same through `NodeResultStore.layerRedis` vs the
+ * - `store.redis`: the same through `NodeRedisResultStore.layerRedis` vs the
  *   `redis` client's `SET`/`GET` of the same bytes, same concurrency, against
  *   a `redis-server` this benchmark starts. Goal: ratio ≤ 1.25.
  *
@@ -25,6 +25,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { ResultRecord, type ResultStore, Serializer } from "@runstate/core"
 import { NodeResultStore } from "@runstate/node"
+import * as NodeRedisResultStore from "@runstate/node/NodeRedisResultStore"
 import { type Benchmark, compare, round } from "../../../scripts/benchmark.ts"
 import * as RecordText from "../../core/src/internal/recordText.ts"
 import { startRedis } from "../test/servers.ts"
@@ -127,11 +128,11 @@ const redisBench: Benchmark = {
   run: async () => {
     const server = await startRedis()
     try {
-      const runtime = ManagedRuntime.make(NodeResultStore.layerRedisClient({ url: server.url }))
+      const runtime = ManagedRuntime.make(NodeRedisResultStore.layerRedisClient({ url: server.url }))
       const [store, cold] = await runtime.runPromise(
         Effect.all([
-          NodeResultStore.makeRedis({ prefix: "bench:", locks: false }),
-          NodeResultStore.makeRedis({ prefix: "bench:", locks: false, cache: false })
+          NodeRedisResultStore.makeRedis({ prefix: "bench:", locks: false }),
+          NodeRedisResultStore.makeRedis({ prefix: "bench:", locks: false, cache: false })
         ])
       )
       await runtime.runPromise(roundTrip(store, cold))

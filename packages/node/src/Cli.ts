@@ -82,7 +82,7 @@ export type InspectOptions = Inspect.Options
 /**
  * Inspects a storage directory (recursively), a single file, or a store
  * named by a `redis://` or `postgres://` URL (through the library's own
- * layers: `NodeResultStore.layerRedisKeyValueStore`, `KeyValueStore.layerSql`).
+ * layers: `NodeRedisResultStore.layerRedisKeyValueStore`, `KeyValueStore.layerSql`).
  * Every file becomes an entry — files that cannot be read or decoded carry an
  * `error` — so this fails only when the target itself cannot be read.
  *

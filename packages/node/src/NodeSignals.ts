@@ -94,17 +94,18 @@ interface Registry {
 
 const registry: Registry = { runs: new Map(), mains: new Map(), installed: new Map() }
 
+/**
+ * Main listeners hear of the signal before any run does: waking a run can finish
+ * the whole program synchronously (when nothing asynchronous follows the run), and
+ * the exit code must already know the signal by then.
+ */
 const dispatch = (signal: Signal): void => {
-  let handledByRun = false
-  for (const [listener, signals] of Array.from(registry.runs)) {
-    if (signals.includes(signal)) {
-      handledByRun = true
-      listener(signal)
-    }
-  }
+  const runs = Array.from(registry.runs).filter(([, signals]) => signals.includes(signal))
+  const handledByRun = runs.length > 0
   for (const [listener, signals] of Array.from(registry.mains)) {
     if (handledByRun || signals.includes(signal)) listener(signal, handledByRun)
   }
+  for (const [listener] of runs) listener(signal)
 }
 
 /** Installs a process handler for every signal someone listens to, and removes the others. */

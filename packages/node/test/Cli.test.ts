@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ResultStore, Serializer } from "@runstate/core"
-import { NodeResultStore } from "@runstate/node"
+import * as NodeRedisResultStore from "@runstate/node/NodeRedisResultStore"
 import * as Cli from "@runstate/node/Cli"
 import { displayWidth } from "../src/internal/cliText.ts"
 import { postgresServer, redisServer } from "./servers.ts"
@@ -347,8 +347,8 @@ describe("Cli inspect: stores by URL", () => {
   it.live("redis:// lists the records of a Redis store through the library's layers", () =>
     Effect.gen(function*() {
       const server = yield* redisServer
-      const store = NodeResultStore.layerRedis({ prefix: "cli:" }).pipe(
-        Layer.provide(NodeResultStore.layerRedisClient({ url: server.url }))
+      const store = NodeRedisResultStore.layerRedis({ prefix: "cli:" }).pipe(
+        Layer.provide(NodeRedisResultStore.layerRedisClient({ url: server.url }))
       )
       yield* Effect.gen(function*() {
         const rs = yield* ResultStore.ResultStore

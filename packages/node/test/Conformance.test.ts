@@ -14,6 +14,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { ResultStore } from "@runstate/core"
 import { NodeResultStore } from "@runstate/node"
+import * as NodeRedisResultStore from "@runstate/node/NodeRedisResultStore"
 import { suite } from "./conformance.ts"
 import { type PostgresServer, postgresServer, type RedisServer, redisServer } from "./servers.ts"
 
@@ -63,13 +64,13 @@ suite("NodeResultStore.layerFileSystem (memory lock manager)", {
 
 class RedisServerTag extends Context.Service<RedisServerTag, RedisServer>()("test/RedisServer") {}
 const redis = Layer.effect(RedisServerTag, redisServer)
-const onRedis = (options: NodeResultStore.RedisOptions) =>
+const onRedis = (options: NodeRedisResultStore.RedisOptions) =>
   Layer.unwrap(Effect.map(RedisServerTag, (server) =>
-    NodeResultStore.layerRedis(options).pipe(
-      Layer.provide(NodeResultStore.layerRedisClient({ url: server.url }))
+    NodeRedisResultStore.layerRedis(options).pipe(
+      Layer.provide(NodeRedisResultStore.layerRedisClient({ url: server.url }))
     ))).pipe(Layer.provide(redis))
 
-suite("NodeResultStore.layerRedis", {
+suite("NodeRedisResultStore.layerRedis", {
   layer: onRedis({ prefix: "conformance:" }),
   uncached: onRedis({ prefix: "conformance:", cache: false }),
   split: Layer.unwrap(Effect.map(RedisServerTag, (server) =>
@@ -77,14 +78,14 @@ suite("NodeResultStore.layerRedis", {
       ResultStore.ResultStore,
       Effect.gen(function*() {
         const store = yield* KeyValueStore.KeyValueStore.pipe(
-          Effect.provide(NodeResultStore.layerRedisKeyValueStore({ prefix: "split-results:" }))
+          Effect.provide(NodeRedisResultStore.layerRedisKeyValueStore({ prefix: "split-results:" }))
         )
         const metadataStore = yield* KeyValueStore.KeyValueStore.pipe(
-          Effect.provide(NodeResultStore.layerRedisKeyValueStore({ prefix: "split-metadata:" }))
+          Effect.provide(NodeRedisResultStore.layerRedisKeyValueStore({ prefix: "split-metadata:" }))
         )
         return yield* ResultStore.make({ store, metadataStore, cache: false })
       })
-    ).pipe(Layer.provide(NodeResultStore.layerRedisClient({ url: server.url }))))).pipe(Layer.provide(redis)),
+    ).pipe(Layer.provide(NodeRedisResultStore.layerRedisClient({ url: server.url }))))).pipe(Layer.provide(redis)),
   locks: true,
   deletesExpired: true
 })

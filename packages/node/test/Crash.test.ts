@@ -21,6 +21,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { ResultStore } from "@runstate/core"
 import { NodeResultStore } from "@runstate/node"
+import * as NodeRedisResultStore from "@runstate/node/NodeRedisResultStore"
 import { keyAt, slots, valueAt } from "./fixtures/writer.ts"
 import { redisServer } from "./servers.ts"
 
@@ -130,8 +131,8 @@ describe("crash: redis-server restarted during a run", () => {
       Effect.gen(function*() {
         const server = yield* redisServer
         const context = yield* Layer.build(
-          NodeResultStore.layerRedis({ prefix: "restart:", cache: false }).pipe(
-            Layer.provide(NodeResultStore.layerRedisClient({ url: server.url }))
+          NodeRedisResultStore.layerRedis({ prefix: "restart:", cache: false }).pipe(
+            Layer.provide(NodeRedisResultStore.layerRedisClient({ url: server.url }))
           )
         )
         const store = ResultStore.ResultStore.pipe(Effect.provide(context))

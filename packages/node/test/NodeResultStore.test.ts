@@ -27,6 +27,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { ResultStore, type RunError } from "@runstate/core"
 import { NodeResultStore } from "@runstate/node"
+import * as NodeRedisResultStore from "@runstate/node/NodeRedisResultStore"
 import { postgresServer, redisServer } from "./servers.ts"
 
 const seed = process.env.FC_SEED === undefined ? Date.now() % 1_000_000 : Number(process.env.FC_SEED)
@@ -323,13 +324,13 @@ describe("layerFileSystem: Prefect's on-disk layout", () => {
 
 class RedisUrl extends Context.Service<RedisUrl, string>()("test/RedisUrl") {}
 const redisUrl = Layer.effect(RedisUrl, Effect.map(redisServer, (s) => s.url))
-const redisClient = Layer.unwrap(Effect.map(RedisUrl, (url) => NodeResultStore.layerRedisClient({ url }))).pipe(
+const redisClient = Layer.unwrap(Effect.map(RedisUrl, (url) => NodeRedisResultStore.layerRedisClient({ url }))).pipe(
   Layer.provide(redisUrl)
 )
 
 layer(Layer.mergeAll(redisClient, redisUrl), { excludeTestServices: true })("layerRedis", (it) => {
-  const storeWith = (options: NodeResultStore.RedisOptions = {}) =>
-    Effect.flatMap(Redis.Redis, () => NodeResultStore.makeRedis(options))
+  const storeWith = (options: NodeRedisResultStore.RedisOptions = {}) =>
+    Effect.flatMap(Redis.Redis, () => NodeRedisResultStore.makeRedis(options))
   const raw = (...args: Array<string>) =>
     Effect.flatMap(Redis.Redis, (r) => r.send<unknown>(args[0]!, ...args.slice(1)))
 
@@ -384,7 +385,7 @@ layer(Layer.mergeAll(redisClient, redisUrl), { excludeTestServices: true })("lay
   it.effect("keys cannot escape the prefix: any bytes are one literal key", () =>
     Effect.gen(function*() {
       const kv = yield* KeyValueStore.KeyValueStore.pipe(
-        Effect.provide(NodeResultStore.layerRedisKeyValueStore({ prefix: "jail:" }))
+        Effect.provide(NodeRedisResultStore.layerRedisKeyValueStore({ prefix: "jail:" }))
       )
       yield* raw("SET", "victim", "safe")
       const nasty = ["x\r\nFLUSHALL\r\n", "*", "../victim", "victim", "jail:", "\u0000", "a b", "[a-z]?"]
@@ -397,7 +398,7 @@ layer(Layer.mergeAll(redisClient, redisUrl), { excludeTestServices: true })("lay
       assert.deepStrictEqual([...(yield* kv.keys)].sort(), [...nasty].sort())
       // Glob characters in a prefix match literally.
       const globbed = yield* KeyValueStore.KeyValueStore.pipe(
-        Effect.provide(NodeResultStore.layerRedisKeyValueStore({ prefix: "j*:" }))
+        Effect.provide(NodeRedisResultStore.layerRedisKeyValueStore({ prefix: "j*:" }))
       )
       yield* globbed.set("only", "1")
       assert.deepStrictEqual(yield* globbed.keys, ["only"])
@@ -423,7 +424,7 @@ layer(Layer.mergeAll(redisClient, redisUrl), { excludeTestServices: true })("lay
       yield* store.releaseLock("job", { holder: "a" })
       assert.strictEqual(yield* raw("EXISTS", "lk-lock:job"), 0)
 
-      const locks = yield* NodeResultStore.lockManagerRedis({ prefix: "hold:" })
+      const locks = yield* NodeRedisResultStore.lockManagerRedis({ prefix: "hold:" })
       assert.isTrue(yield* locks.acquire("k", "a", { holdTimeout: Duration.millis(150) }))
       const pttl = Number(yield* raw("PTTL", "hold:k"))
       assert.isAbove(pttl, 0)
@@ -439,9 +440,9 @@ layer(Layer.mergeAll(redisClient, redisUrl), { excludeTestServices: true })("lay
   it.effect("two clients (two processes' worth) exclude each other", () =>
     Effect.gen(function*() {
       const url = yield* RedisUrl
-      const second = yield* Layer.build(NodeResultStore.layerRedisClient({ url }))
-      const mine = yield* NodeResultStore.lockManagerRedis({ prefix: "xproc:" })
-      const theirs = yield* NodeResultStore.lockManagerRedis({ prefix: "xproc:" }).pipe(Effect.provide(second))
+      const second = yield* Layer.build(NodeRedisResultStore.layerRedisClient({ url }))
+      const mine = yield* NodeRedisResultStore.lockManagerRedis({ prefix: "xproc:" })
+      const theirs = yield* NodeRedisResultStore.lockManagerRedis({ prefix: "xproc:" }).pipe(Effect.provide(second))
       let inside = 0
       let max = 0
       const work = (locks: typeof mine, holder: string) =>

@@ -19,7 +19,7 @@ interface ChildResult {
 }
 
 /** Spawns the fixture, waits for "ready", sends `signal` (if any) and waits for the exit. */
-const runChild = (mode: "run" | "complete" | "idle", signal?: NodeJS.Signals): Promise<ChildResult> => {
+const runChild = (mode: "run" | "run-sync" | "complete" | "idle", signal?: NodeJS.Signals): Promise<ChildResult> => {
   const dir = mkdtempSync(join(tmpdir(), "runstate-signals-"))
   const out = join(dir, "state.json")
   return new Promise<ChildResult>((resolve, reject) => {
@@ -75,6 +75,24 @@ describe("NodeSignals in a real child process", () => {
       name: "Crashed",
       message: "Execution was aborted by an interrupt signal."
     })
+  })
+
+  it("SIGTERM / SIGINT with nothing asynchronous after the run: exit code 143 / 130 every time", async () => {
+    // The program ends on the very tick the signal arrives; repeated to catch the race between the run
+    // finishing and the signal being recorded for the exit code.
+    for (
+      const [signal, code, message] of [
+        ["SIGTERM", 143, "Execution was aborted by a termination signal."],
+        ["SIGINT", 130, "Execution was aborted by an interrupt signal."]
+      ] as const
+    ) {
+      for (let i = 0; i < 3; i++) {
+        const result = await runChild("run-sync", signal)
+        assert.strictEqual(result.stderr, "")
+        assert.deepStrictEqual([signal, i, result.signal, result.code], [signal, i, null, code])
+        assert.deepStrictEqual(result.state, { type: "CRASHED", name: "Crashed", message })
+      }
+    }
   })
 
   it("without a signal the run completes and the process exits 0", async () => {

@@ -19,6 +19,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { RunLog } from "@runstate/core"
 import { NodeResultStore } from "@runstate/node"
+import * as NodeRedisResultStore from "@runstate/node/NodeRedisResultStore"
 import { runLogSuite } from "../../core/test/runLogSuite.ts"
 import { type PostgresServer, postgresServer, type RedisServer, redisServer } from "./servers.ts"
 
@@ -41,13 +42,13 @@ class RedisServerTag extends Context.Service<RedisServerTag, RedisServer>()("tes
 const redisRuntime = ManagedRuntime.make(Layer.effect(RedisServerTag, redisServer))
 afterAll(() => redisRuntime.dispose())
 runLogSuite(
-  "NodeResultStore.layerRedisKeyValueStore (Redis)",
+  "NodeRedisResultStore.layerRedisKeyValueStore (Redis)",
   Layer.unwrap(
     Effect.map(
       Effect.promise(() => redisRuntime.runPromise(Effect.service(RedisServerTag))),
       (server) =>
-        NodeResultStore.layerRedisKeyValueStore({ prefix: "history:" }).pipe(
-          Layer.provide(NodeResultStore.layerRedisClient({ url: server.url }))
+        NodeRedisResultStore.layerRedisKeyValueStore({ prefix: "history:" }).pipe(
+          Layer.provide(NodeRedisResultStore.layerRedisClient({ url: server.url }))
         )
     )
   )

@@ -15,6 +15,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { ResultStore, StateResult, Task } from "@runstate/core"
 import { NodeResultStore } from "@runstate/node"
+import * as NodeRedisResultStore from "@runstate/node/NodeRedisResultStore"
 import { postgresServer, redisServer } from "./servers.ts"
 
 const quiet = Logger.layer([])
@@ -48,8 +49,8 @@ describe("Task caching across processes", () => {
     () =>
       Effect.scoped(Effect.gen(function*() {
         const server = yield* redisServer
-        const layer = NodeResultStore.layerRedis({ prefix: "task-cache:" }).pipe(
-          Layer.provide(NodeResultStore.layerRedisClient({ url: server.url }))
+        const layer = NodeRedisResultStore.layerRedis({ prefix: "task-cache:" }).pipe(
+          Layer.provide(NodeRedisResultStore.layerRedisClient({ url: server.url }))
         )
         yield* crossProcess(layer, "cache-a")
 

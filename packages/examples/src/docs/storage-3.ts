@@ -1,9 +1,11 @@
 import { Effect, Layer } from "effect"
-import { NodeResultStore } from "@runstate/node"
+import * as NodeRedisResultStore from "@runstate/node/NodeRedisResultStore"
 import { report } from "./storage-1.ts"
 
 export const RedisStore = (url: string) =>
-  NodeResultStore.layerRedis({ prefix: "myapp:" }).pipe(Layer.provide(NodeResultStore.layerRedisClient({ url })))
+  NodeRedisResultStore.layerRedis({ prefix: "myapp:" }).pipe(
+    Layer.provide(NodeRedisResultStore.layerRedisClient({ url }))
+  )
 
 // e.g. run("redis://127.0.0.1:6379"): the record is the Redis key "myapp:daily-report"
 export const run = (url: string) => report.pipe(Effect.provide(RedisStore(url)))

@@ -305,7 +305,7 @@ const storeSource = (
 const redisSource = (url: string, options: Options): Effect.Effect<Source, string, Scope.Scope> =>
   Effect.flatMap(
     Effect.tryPromise({
-      try: () => import("../NodeResultStore.ts"),
+      try: () => import("../NodeRedisResultStore.ts"),
       catch: (cause) => `inspecting ${redactUrl(url)} needs the redis package: ${messageOf(cause)}`
     }),
     (Store) =>
