@@ -7,7 +7,17 @@
 import { describe, expectTypeOf, it } from "@effect/vitest"
 import { Effect, type Layer } from "effect"
 import type { ResultRecord, RunError, StateDetails } from "@runstate/core"
-import { Aggregate, Failure, ResultStore, Run, Serializer, State, StateGroup, StateResult, StateType } from "@runstate/core"
+import {
+  Aggregate,
+  Failure,
+  ResultStore,
+  Run,
+  Serializer,
+  State,
+  StateGroup,
+  StateResult,
+  StateType
+} from "@runstate/core"
 
 describe("type-level API of @runstate/core", () => {
   it("StateType is the union of Prefect's nine types", () => {
