@@ -7,11 +7,17 @@
  *
  * @since 0.2.0
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { StorageError } from "./RunError.ts"
-import type * as State from "./State.ts"
+import * as KeyValueStore from "effect/persistence/KeyValueStore"
+import * as Semaphore from "effect/Semaphore"
+import * as ResultRecord from "./ResultRecord.ts"
+import { StorageError } from "./RunError.ts"
+import * as Serializer from "./Serializer.ts"
+import * as State from "./State.ts"
+import * as Wire from "./Wire.ts"
 
 /**
  * Whether a run is a task run or a flow run.
@@ -159,3 +165,365 @@ export const makeMemory: Effect.Effect<RunLogShape> = Effect.sync(() => {
  * @since 0.2.0
  */
 export const layerMemory: Layer.Layer<RunLog> = Layer.effect(RunLog, makeMemory)
+
+// -----------------------------------------------------------------------------
+// KeyValueStore layer
+// -----------------------------------------------------------------------------
+
+/**
+ * Options of {@link makeKeyValueStore}.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface KeyValueStoreOptions {
+  /**
+   * The prefix of every key the history writes, so that it can share a store
+   * with results (default `"runstate-history/"`).
+   */
+  readonly prefix?: string | undefined
+}
+
+/** A state's data as the history stores it, next to the state's Wire JSON. */
+type DataDocument =
+  | null
+  | { readonly json: unknown }
+  | { readonly metadata: { readonly [k: string]: unknown } }
+  | { readonly record: string }
+  | { readonly value: string }
+  | { readonly repr: string }
+
+interface StateDocument {
+  readonly state: Wire.StateResponseEncoded
+  readonly data: DataDocument
+}
+
+interface TransitionDocument {
+  readonly run_count: number
+  readonly from: StateDocument | null
+  readonly to: StateDocument
+}
+
+interface HistoryDocument {
+  readonly version: 1
+  readonly run_id: string
+  readonly kind: RunKind
+  readonly name: string
+  readonly flow_run_id: string | null
+  readonly transitions: ReadonlyArray<TransitionDocument>
+}
+
+const utf8Encoder = new TextEncoder()
+const utf8Decoder = new TextDecoder()
+
+const storageError = (message: string, key: string | undefined, cause: unknown): StorageError =>
+  new StorageError({
+    message: cause instanceof Error && cause.message.length > 0 ? `${message}: ${cause.message}` : message,
+    key,
+    cause
+  })
+
+const encodeData = (data: unknown): Effect.Effect<DataDocument> => {
+  if (data === null || data === undefined) return Effect.succeed(null)
+  if (ResultRecord.isResultRecordMetadata(data)) {
+    return Effect.succeed({ metadata: ResultRecord.metadataToJson(data) })
+  }
+  if (ResultRecord.isResultRecord(data)) {
+    return ResultRecord.serialize(data).pipe(
+      Effect.map((bytes): DataDocument => ({ record: utf8Decoder.decode(bytes) })),
+      Effect.orElseSucceed((): DataDocument => ({ metadata: ResultRecord.metadataToJson(data.metadata) }))
+    )
+  }
+  if (Wire.isJson(data)) return Effect.succeed({ json: data })
+  return Serializer.json.dumps(data).pipe(
+    Effect.map((bytes): DataDocument => ({ value: utf8Decoder.decode(bytes) })),
+    Effect.orElseSucceed((): DataDocument => ({ repr: String(data) }))
+  )
+}
+
+const decodeData = (doc: DataDocument): Effect.Effect<unknown, unknown> => {
+  if (doc === null) return Effect.succeed(null)
+  if ("json" in doc) return Effect.succeed(doc.json)
+  if ("metadata" in doc) return ResultRecord.metadataFromJson(doc.metadata)
+  if ("record" in doc) return ResultRecord.deserialize(utf8Encoder.encode(doc.record))
+  if ("value" in doc) return Serializer.json.loads(utf8Encoder.encode(doc.value))
+  return Effect.succeed(doc.repr)
+}
+
+const encodeState = (state: State.State<unknown>): Effect.Effect<StateDocument, unknown> =>
+  Effect.zipWith(
+    Wire.encodeStateResponse(State.update(state, { data: null as unknown })),
+    encodeData(state.data),
+    (encoded, data) => ({ state: encoded, data })
+  )
+
+const decodeState = (doc: StateDocument): Effect.Effect<State.State<unknown>, unknown> =>
+  Effect.zipWith(
+    Wire.decodeStateResponse(doc.state),
+    decodeData(doc.data),
+    (state, data) => data === null ? state : State.update(state, { data })
+  )
+
+const isObject = (u: unknown): u is { readonly [k: string]: unknown } => typeof u === "object" && u !== null
+
+const isStateDocument = (u: unknown): u is StateDocument =>
+  isObject(u) && isObject(u.state) && (u.data === null || isObject(u.data))
+
+const isHistoryDocument = (u: unknown): u is HistoryDocument =>
+  isObject(u) && typeof u.run_id === "string" && (u.kind === "task" || u.kind === "flow") &&
+  typeof u.name === "string" && (u.flow_run_id === null || typeof u.flow_run_id === "string") &&
+  Array.isArray(u.transitions) &&
+  u.transitions.every((t: unknown) =>
+    isObject(t) && typeof t.run_count === "number" && (t.from === null || isStateDocument(t.from)) &&
+    isStateDocument(t.to)
+  )
+
+const hashOf = (s: string): number => {
+  let h = 0
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0
+  return h >>> 0
+}
+
+/** The flow-run segment of an index key: never empty (file-system stores turn `//` into `/`). */
+const flowPart = (flowRunId: string | null): string => flowRunId === null ? "n" : `f${encodeURIComponent(flowRunId)}`
+
+const pad = (n: number, width: number): string => String(n).padStart(width, "0")
+
+/**
+ * A history persisted through the `KeyValueStore` in context — the one the
+ * result store uses, so the history lives where the results live (memory,
+ * files, Redis, SQL) and outlives the process.
+ *
+ * Layout, under the prefix: `h/{run id}` holds one run's whole history
+ * (its name, kind, flow run and transitions; states in Prefect's REST JSON,
+ * `Wire.StateResponse`, their data beside them), so {@link RunLogShape.history}
+ * is one read and an append rewrites only its own run's key — appends of
+ * different runs never touch the same key and are safe from any number of
+ * processes; appends to one run are serialized in this process (a run records
+ * its own transitions one after the other). `r/{kind}/{flow run}/{time}.{n}/{run id}`
+ * is written once, at a run's first transition, so {@link RunLogShape.runs}
+ * lists the keys of one kind or one flow run and reads only the histories it
+ * returns, in the order their first transitions were recorded.
+ *
+ * Data is written so that it reads back equal: result-record metadata as
+ * Prefect's metadata JSON, a result record as Prefect's record envelope, JSON
+ * as is, anything else through Prefect's `json` serializer (an `Error` reads
+ * back as an `Error` with its name and message, a `Date` as a `DateTime.Utc`
+ * of the same instant); a value nothing can write is kept as its text.
+ *
+ * A storage failure is a `StorageError`, and the transition is not lost: it
+ * stays in this process's history (what `history` and `runs` answer) and is
+ * written again with the next `record`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { KeyValueStore } from "effect/persistence"
+ * import { RunLog, State } from "@runstate/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const log = yield* RunLog.makeKeyValueStore()
+ *   yield* log.record({ runId: "r", kind: "task", name: "t", runCount: 0, from: undefined, to: State.Pending() })
+ *   return (yield* log.history("r")).length // 1
+ * }).pipe(Effect.provide(KeyValueStore.layerMemory))
+ * ```
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const makeKeyValueStore = (
+  options?: KeyValueStoreOptions
+): Effect.Effect<RunLogShape, never, KeyValueStore.KeyValueStore> =>
+  Effect.map(Effect.service(KeyValueStore.KeyValueStore), (kv) => {
+    const prefix = options?.prefix ?? "runstate-history/"
+    const historyKey = (runId: string) => `${prefix}h/${encodeURIComponent(runId)}`
+    const indexPrefix = `${prefix}r/`
+    const locks = Array.from({ length: 32 }, () => Semaphore.makeUnsafe(1))
+    const lockOf = (runId: string) => locks[hashOf(runId) % locks.length]!
+    // Transitions a failed write left unwritten, by run: kept in this process and written with the next record.
+    const pending = new Map<string, Array<Transition>>()
+    let sequence = 0
+
+    const readDocument = (runId: string): Effect.Effect<HistoryDocument | undefined, StorageError> => {
+      const key = historyKey(runId)
+      return kv.get(key).pipe(
+        Effect.mapError((cause) => storageError(`Cannot read the history of run ${runId}`, key, cause)),
+        Effect.flatMap((text) =>
+          text === undefined
+            ? Effect.succeed(undefined)
+            : Effect.try({
+              try: () => JSON.parse(text) as HistoryDocument,
+              catch: (cause) => storageError(`The history of run ${runId} is not valid JSON`, key, cause)
+            })
+        )
+      )
+    }
+
+    const decodeDocument = (doc: HistoryDocument, key: string): Effect.Effect<Array<Transition>, StorageError> =>
+      !isHistoryDocument(doc)
+        ? Effect.fail(
+          storageError(
+            `Cannot decode the history of run ${
+              String((doc as { readonly run_id?: unknown } | null)?.run_id)
+            }: unexpected layout`,
+            key,
+            doc
+          )
+        )
+        : Effect.forEach(doc.transitions, (t) =>
+          Effect.zipWith(
+            t.from === null ? Effect.succeed(undefined) : decodeState(t.from),
+            decodeState(t.to),
+            (from, to): Transition => ({
+              runId: doc.run_id,
+              kind: doc.kind,
+              name: doc.name,
+              flowRunId: doc.flow_run_id ?? undefined,
+              runCount: t.run_count,
+              from,
+              to
+            })
+          )).pipe(
+            Effect.mapError((cause) => storageError(`Cannot decode the history of run ${doc.run_id}`, key, cause))
+          )
+
+    const encodeTransition = (t: Transition): Effect.Effect<TransitionDocument, StorageError> =>
+      Effect.zipWith(
+        t.from === undefined ? Effect.succeed(null) : encodeState(t.from),
+        encodeState(t.to),
+        (from, to) => ({ run_count: t.runCount, from, to })
+      ).pipe(Effect.mapError((cause) => storageError(`Cannot encode a transition of run ${t.runId}`, undefined, cause)))
+
+    const writeRun = (runId: string): Effect.Effect<void, StorageError> =>
+      Effect.suspend(() => {
+        const unwritten = pending.get(runId)
+        if (unwritten === undefined || unwritten.length === 0) return Effect.void
+        const batch = unwritten.slice()
+        const first = batch[0]!
+        const key = historyKey(runId)
+        return Effect.gen(function*() {
+          const existing = yield* readDocument(runId)
+          const encoded = yield* Effect.forEach(batch, encodeTransition)
+          const doc: HistoryDocument = {
+            version: 1,
+            run_id: runId,
+            kind: existing?.kind ?? first.kind,
+            name: existing?.name ?? first.name,
+            flow_run_id: existing?.flow_run_id ?? first.flowRunId ?? null,
+            transitions: [...(existing?.transitions ?? []), ...encoded]
+          }
+          yield* kv.set(key, JSON.stringify(doc)).pipe(
+            Effect.mapError((cause) => storageError(`Cannot write the history of run ${runId}`, key, cause))
+          )
+          if (existing === undefined) {
+            const now = yield* Clock.currentTimeMillis
+            const order = `${pad(now, 15)}.${pad(sequence++, 9)}`
+            const index = `${indexPrefix}${doc.kind}/${flowPart(doc.flow_run_id)}/${order}/${encodeURIComponent(runId)}`
+            yield* kv.set(index, doc.name).pipe(
+              Effect.mapError((cause) => storageError(`Cannot index the history of run ${runId}`, index, cause))
+            )
+          }
+          const rest = (pending.get(runId) ?? []).slice(batch.length)
+          if (rest.length === 0) pending.delete(runId)
+          else pending.set(runId, rest)
+        })
+      })
+
+    const record: RunLogShape["record"] = (transition) =>
+      Effect.andThen(
+        // Runs whose earlier writes failed are written first, each under its own lock (never two at once).
+        Effect.suspend(() =>
+          Effect.forEach(
+            [...pending.keys()].filter((id) => id !== transition.runId),
+            (id) => Effect.ignore(lockOf(id).withPermit(writeRun(id))),
+            { discard: true }
+          )
+        ),
+        lockOf(transition.runId).withPermit(
+          Effect.suspend(() => {
+            const list = pending.get(transition.runId)
+            if (list === undefined) pending.set(transition.runId, [transition])
+            else list.push(transition)
+            return writeRun(transition.runId)
+          })
+        )
+      )
+
+    const history: RunLogShape["history"] = (runId) =>
+      lockOf(runId).withPermit(Effect.gen(function*() {
+        const doc = yield* readDocument(runId)
+        const stored = doc === undefined ? [] : yield* decodeDocument(doc, historyKey(runId))
+        return [...stored, ...(pending.get(runId) ?? [])]
+      }))
+
+    const summaryOf = (transitions: ReadonlyArray<Transition>): RunSummary | undefined => {
+      const first = transitions[0]
+      if (first === undefined) return undefined
+      return {
+        runId: first.runId,
+        kind: first.kind,
+        name: first.name,
+        flowRunId: first.flowRunId,
+        state: transitions[transitions.length - 1]!.to,
+        transitions: transitions.length
+      }
+    }
+
+    const runs: RunLogShape["runs"] = (filter) =>
+      Effect.gen(function*() {
+        const keys = yield* kv.keys.pipe(
+          Effect.mapError((cause) => storageError("Cannot list the runs of the history", indexPrefix, cause))
+        )
+        let wanted = indexPrefix
+        if (filter?.kind !== undefined) {
+          wanted += `${filter.kind}/`
+          if (filter.flowRunId !== undefined) wanted += `${flowPart(filter.flowRunId)}/`
+        }
+        const wantedFlow = filter?.flowRunId === undefined ? undefined : flowPart(filter.flowRunId)
+        const entries: Array<{ readonly order: string; readonly runId: string }> = []
+        for (const key of keys) {
+          if (!key.startsWith(wanted)) continue
+          const [, flow, order, run] = key.slice(indexPrefix.length).split("/")
+          if (order === undefined || run === undefined) continue
+          if (wantedFlow !== undefined && flow !== wantedFlow) continue
+          entries.push({ order, runId: decodeURIComponent(run) })
+        }
+        entries.sort((a, b) => a.order < b.order ? -1 : a.order > b.order ? 1 : 0)
+        const listed = new Set(entries.map((e) => e.runId))
+        const summaries = yield* Effect.forEach(
+          entries,
+          (e) => Effect.map(history(e.runId), summaryOf),
+          { concurrency: 16 }
+        )
+        // Runs known only to this process (their first write failed).
+        const unlisted: Array<RunSummary> = []
+        for (const [runId, list] of pending) {
+          if (listed.has(runId)) continue
+          const summary = summaryOf(list)
+          if (summary !== undefined && matches(summary, filter)) unlisted.push(summary)
+        }
+        return [...summaries.filter((s): s is RunSummary => s !== undefined && matches(s, filter)), ...unlisted]
+      })
+
+    return { record, history, runs }
+  })
+
+/**
+ * A layer persisting the history through the `KeyValueStore` in context (see
+ * {@link makeKeyValueStore}).
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { KeyValueStore } from "effect/persistence"
+ * import { RunLog } from "@runstate/core"
+ *
+ * const History = RunLog.layerKeyValueStore().pipe(Layer.provide(KeyValueStore.layerMemory))
+ * ```
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerKeyValueStore = (
+  options?: KeyValueStoreOptions
+): Layer.Layer<RunLog, never, KeyValueStore.KeyValueStore> => Layer.effect(RunLog, makeKeyValueStore(options))

@@ -15,9 +15,17 @@ export * as Aggregate from "./Aggregate.ts"
 export * as Failure from "./Failure.ts"
 
 /**
+ * Fault injection for storage tests.
+ *
  * @since 0.1.0
+ * @deprecated Import `FaultInjection` from `@runstate/core/testing`; this re-export goes away in the next release.
  */
-export * as FaultInjection from "./FaultInjection.ts"
+export * as FaultInjection from "./testing/FaultInjection.ts"
+
+/**
+ * @since 0.2.0
+ */
+export * as Orchestration from "./Orchestration.ts"
 
 /**
  * @since 0.2.0
