@@ -612,9 +612,34 @@ const conditionAllows = <I, A, E, R>(run: TaskRun<I, A, E, R>, failure: TaskFail
   })
 }
 
+/**
+ * Options of {@link runWith}: who the task run is, for callers that must give
+ * a run a stable identity (a durable engine replaying a flow on another
+ * machine).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface RunOptions {
+  /** The task run's id; default: a new random UUID. */
+  readonly taskRunId?: string | undefined
+  /** The task run's name; default: `{task name}-{n}` inside a flow, `{task name}-{id prefix}` outside. */
+  readonly taskRunName?: string | undefined
+  /**
+   * Continue the task run's recorded history instead of starting a new one
+   * (needs a `RunLog`): a run whose history already ends in a final state is
+   * not run again — that state is returned; a run whose history stops short
+   * of a final state (its process died) enters RUNNING again, named
+   * `Rerunning` as Prefect names a run that starts over, and goes on from
+   * there; a run with no history starts as usual.
+   */
+  readonly resume?: boolean | undefined
+}
+
 const runImpl = <I, A, E, R>(
   self: Task<I, A, E, R>,
-  input: I
+  input: I,
+  runOptions?: RunOptions
 ): Effect.Effect<TaskState<A>, never, R | ResultStore> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.withFiber((fiber) => {
@@ -622,10 +647,11 @@ const runImpl = <I, A, E, R>(
       const store = Context.get(context, ResultStore)
       const log = Context.getOption(context, RunLog)
       const flow = Context.get(context, CurrentFlowRun)
-      return Effect.flatMap(randomId, (taskRunId) => {
-        const runName = flow === undefined
+      const id = runOptions?.taskRunId === undefined ? randomId : Effect.succeed(runOptions.taskRunId)
+      return Effect.flatMap(id, (taskRunId) => {
+        const runName = runOptions?.taskRunName ?? (flow === undefined
           ? `${self.name}-${taskRunId.slice(0, 8)}`
-          : nextTaskRunName(flow, self.name)
+          : nextTaskRunName(flow, self.name))
         const run = new TaskRun(
           self,
           input,
@@ -636,8 +662,18 @@ const runImpl = <I, A, E, R>(
           runName
         )
         const program = Effect.gen(function*() {
-          yield* run.enterNew((timestamp, stateDetails) => State.Pending({ timestamp, stateDetails }))
-          yield* run.enterNew((timestamp, stateDetails) => State.Running({ timestamp, stateDetails }))
+          const resumed = runOptions?.resume === true && run.log !== undefined
+            ? yield* resume(run, run.log)
+            : undefined
+          if (resumed !== undefined && State.isFinal(resumed)) return resumed
+          if (resumed === undefined) {
+            yield* run.enterNew((timestamp, stateDetails) => State.Pending({ timestamp, stateDetails }))
+            yield* run.enterNew((timestamp, stateDetails) => State.Running({ timestamp, stateDetails }))
+          } else {
+            yield* run.enterNew((timestamp, stateDetails) =>
+              State.Running({ timestamp, stateDetails, name: resumed.name === "AwaitingRetry" ? "Retrying" : "Rerunning" })
+            )
+          }
           const final = yield* lifecycle(run, restore)
           const entered = yield* run.transition(final)
           yield* run.logLine(
@@ -649,6 +685,33 @@ const runImpl = <I, A, E, R>(
         return program as Effect.Effect<TaskState<A>, never, R | ResultStore>
       })
     })
+  )
+
+/**
+ * Picks a run's recorded history up: its last state (or `undefined` when it
+ * has none), with the run's counters and clock set from the history. A
+ * history that cannot be read counts as none, with a warning.
+ */
+const resume = <I, A, E, R>(
+  run: TaskRun<I, A, E, R>,
+  log: RunLogShape
+): Effect.Effect<State.State<unknown> | undefined> =>
+  Effect.map(
+    Effect.catchCause(log.history(run.taskRunId), (cause) =>
+      Effect.as(
+        Effect.logWarning(
+          `Could not read the history of task run '${run.runName}', starting it anew: ${Failure.formatException(cause)}`
+        ),
+        []
+      )),
+    (history) => {
+      const last = history[history.length - 1]
+      if (last === undefined) return undefined
+      run.state = last.to
+      run.runCount = last.runCount
+      for (const t of history) run.last = Math.max(run.last, DateTime.toEpochMillis(t.to.timestamp))
+      return last.to
+    }
   )
 
 /** Everything between the first RUNNING and the final state. */
@@ -884,6 +947,22 @@ export const run: {
   <I, A, E, R>(self: Task<I, A, E, R>, input: I): Effect.Effect<TaskState<A>, never, R | ResultStore> =>
     runImpl(self, input)
 )
+
+/**
+ * Runs a task with a given identity: {@link run}, with the task run's id and
+ * name chosen by the caller and, with `resume`, its recorded history picked
+ * up instead of started anew (see {@link RunOptions}). Durable engines use it
+ * so that a task run replayed on another machine stays one task run with one
+ * final state.
+ *
+ * @category running
+ * @since 0.2.0
+ */
+export const runWith = <I, A, E, R>(
+  self: Task<I, A, E, R>,
+  input: I,
+  options: RunOptions
+): Effect.Effect<TaskState<A>, never, R | ResultStore> => runImpl(self, input, options)
 
 /**
  * Runs one effect as a task of the given options (the effect is the body of
