@@ -25,6 +25,7 @@ import * as Redacted from "effect/Redacted"
 import * as WorkflowEngine from "effect/workflow/WorkflowEngine"
 import * as ResultStore from "@runstate/core/ResultStore"
 import * as RunLog from "@runstate/core/RunLog"
+import * as DurableFlow from "./DurableFlow.ts"
 
 /**
  * The in-process engine with a memory result store and history: durable
@@ -70,12 +71,33 @@ export interface RunnerOptions extends ClusterOptions {
   readonly host?: string | undefined
   /** The port this runner listens on. */
   readonly port: number
+  /**
+   * How many task runs this runner runs at a time, across all flows (see
+   * `DurableFlow.TaskSlots`). Default: no limit.
+   */
+  readonly taskSlots?: number | undefined
 }
 
 const sqlLayer = (options: ClusterOptions) =>
   PgClient.layer({ url: typeof options.url === "string" ? Redacted.make(options.url) : options.url })
 
-/** The result store and run history on PostgreSQL tables, through `KeyValueStore.layerSql`. */
+/**
+ * The result store and run history alone on the cluster's PostgreSQL tables
+ * (through `KeyValueStore.layerSql`), with no engine: for a process that only
+ * reads results and histories, or runs flows on the in-process engine with
+ * shared storage.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerStorage = (
+  options: ClusterOptions
+): Layer.Layer<ResultStore.ResultStore | RunLog.RunLog, unknown> =>
+  storage(options).pipe(Layer.provide(sqlLayer(options))) as Layer.Layer<
+    ResultStore.ResultStore | RunLog.RunLog,
+    unknown
+  >
+
 const storage = (options: ClusterOptions) =>
   Layer.mergeAll(
     ResultStore.layer().pipe(
@@ -112,9 +134,11 @@ export const layerRunner = (
     storage: "sql",
     shardingConfig: sharding(options, Option.some(address))
   })
+  const slots = options.taskSlots === undefined ? Layer.empty : DurableFlow.layerTaskSlots(options.taskSlots)
   return Layer.mergeAll(
     ClusterWorkflowEngine.layer.pipe(Layer.provide(cluster)),
-    storage(options)
+    storage(options),
+    slots
   ).pipe(Layer.provide(sqlLayer(options))) as Layer.Layer<
     WorkflowEngine.WorkflowEngine | ResultStore.ResultStore | RunLog.RunLog,
     unknown

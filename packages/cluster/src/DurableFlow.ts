@@ -13,8 +13,10 @@
  *
  * @since 0.2.0
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
+import * as Semaphore from "effect/Semaphore"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
@@ -130,6 +132,27 @@ const taskRunIdOf = (executionId: string, activity: string): string => {
 }
 
 /**
+ * How many task runs of durable flows one process runs at a time (Prefect's
+ * worker concurrency limit): a runner given slots takes no more task
+ * activities at once, whichever flows they belong to, so that the work of
+ * many flows spreads over the cluster's runners instead of piling up on one.
+ * Absent, a process runs any number at once.
+ *
+ * @category services
+ * @since 0.2.0
+ */
+export class TaskSlots extends Context.Service<TaskSlots, Semaphore.Semaphore>()("@runstate/cluster/TaskSlots") {}
+
+/**
+ * A layer limiting this process to `slots` task runs at a time (see {@link TaskSlots}).
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerTaskSlots = (slots: number): Layer.Layer<TaskSlots> =>
+  Layer.sync(TaskSlots, () => Semaphore.makeUnsafe(Math.max(1, Math.floor(slots))))
+
+/**
  * Runs a task inside a durable flow as one workflow activity. The task's
  * lifecycle is `Task.run`'s (retries, timeouts, caching, history), with a
  * task run id fixed by the flow run and the call's key, and its result
@@ -160,10 +183,13 @@ export const task = <I, A, E, R>(
     const activity = Activity.make({
       name: `runstate/task/${name}`,
       success: Schema.Json,
-      execute: Effect.flatMap(
-        Task.runWith(persisted, input, { taskRunId, taskRunName: name, resume: true }),
-        (state) => toJournal(state as State.State<unknown>)
-      )
+      execute: Effect.flatMap(Effect.serviceOption(TaskSlots), (slots) => {
+        const run = Effect.flatMap(
+          Task.runWith(persisted, input, { taskRunId, taskRunName: name, resume: true }),
+          (state) => toJournal(state as State.State<unknown>)
+        )
+        return Option.isSome(slots) ? slots.value.withPermit(run) : run
+      })
     })
     return Effect.flatMap(activity, fromJournal) as Effect.Effect<State.State<unknown>, never, R | ResultStore>
   })

@@ -106,4 +106,38 @@ describe("a flow on a two-runner cluster", () => {
       [...rows].sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true }))
     expect(byName(results)).toEqual(byName(expected))
   }, 240_000)
+
+  it("survives a PostgreSQL restart mid-flow: completes with every history valid and the same results", async () => {
+    // A second runner again, in place of the one the previous test killed.
+    runners.push(await startRunner(pg.url))
+    const live = runners.filter((r) => r.events.length === 0 || r.exited !== undefined)
+    const before = live.map((r) => r.events.length)
+    const flowRunId = await client.runPromise(Ingest.start(parameters, { key: "postgres-restart" }))
+    await until(
+      () => live.reduce((n, r, i) => n + r.events.slice(before[i]).filter((e) => e.event === "done").length, 0) >= 10,
+      60_000,
+      "10 tasks"
+    )
+    await pg.stop()
+    await new Promise((r) => setTimeout(r, 3_000))
+    await pg.start()
+
+    const final = await client.runPromise(Ingest.await(flowRunId, { timeout: "150 seconds", interval: "200 millis" }))
+    expect(State.format(final)).toBe("Completed('All states completed.')")
+    const results = await client.runPromise(Effect.gen(function*() {
+      const log = yield* RunLog.RunLog
+      const tasks = yield* log.runs({ kind: "task", flowRunId })
+      for (const t of tasks) {
+        const finals = checkHistory(yield* log.history(t.runId), flowRunId)
+        expect(finals.map((s) => s.type), t.name).toEqual(["COMPLETED"])
+      }
+      const values = yield* Effect.forEach(tasks, (t) => StateResult.getStateResult(t.state))
+      return tasks.map((t, i) => [t.name, values[i]] as const)
+    }))
+    expect(results).toHaveLength(50)
+    for (const [name, value] of results) {
+      const i = Number(name.slice("ingest-".length))
+      expect(value).toEqual({ item: i, square: i * i })
+    }
+  }, 240_000)
 })

@@ -28,14 +28,18 @@ export interface Runner {
   readonly kill: (signal?: NodeJS.Signals) => void
 }
 
-export const startRunner = async (pgUrl: string, shardLockSeconds = 3): Promise<Runner> => {
+export const startRunner = async (
+  pgUrl: string,
+  options: { readonly shardLockSeconds?: number; readonly taskSlots?: number } = {}
+): Promise<Runner> => {
   const port = await freePort()
   const child: ChildProcess = spawn(process.execPath, [worker], {
     env: {
       ...process.env,
       RUNSTATE_PG_URL: pgUrl,
       RUNSTATE_RUNNER_PORT: String(port),
-      RUNSTATE_SHARD_LOCK_SECONDS: String(shardLockSeconds)
+      RUNSTATE_SHARD_LOCK_SECONDS: String(options.shardLockSeconds ?? 3),
+      ...(options.taskSlots === undefined ? {} : { RUNSTATE_TASK_SLOTS: String(options.taskSlots) })
     },
     stdio: ["ignore", "pipe", "pipe"]
   })

@@ -21,6 +21,7 @@ const runner = ClusterLayer.layerRunner({
   url,
   port,
   host: process.env.RUNSTATE_RUNNER_HOST ?? "127.0.0.1",
+  taskSlots: process.env.RUNSTATE_TASK_SLOTS === undefined ? undefined : Number(process.env.RUNSTATE_TASK_SLOTS),
   shardLockExpiration: `${Number(process.env.RUNSTATE_SHARD_LOCK_SECONDS ?? 10)} seconds`
 })
 
