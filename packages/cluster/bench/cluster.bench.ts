@@ -34,8 +34,10 @@ const seconds = async (f: () => Promise<unknown>): Promise<number> => {
 
 /** The same program as the `ingest` flow without any engine: `Effect.forEach` of `Task.run`. */
 const plainTasks = Effect.gen(function*() {
-  const ingest = yield* Task.make({ name: "ingest", retries: 2, retryDelaySeconds: 0.05 }, (i: number) =>
-    Effect.succeed({ item: i, square: i * i }))
+  const ingest = yield* Task.make(
+    { name: "ingest", retries: 2, retryDelaySeconds: 0.05 },
+    (i: number) => Effect.succeed({ item: i, square: i * i })
+  )
   return yield* Effect.forEach(Array.from({ length: N }, (_, i) => i), (i) => Task.run(ingest, i), { concurrency: 4 })
 })
 
@@ -65,7 +67,9 @@ const benchmarks: ReadonlyArray<Benchmark> = [
             )
           )
         const timeFlow = async (rt: ManagedRuntime.ManagedRuntime<any, any>, key: string) =>
-          seconds(async () => check(await rt.runPromise(Ingest.run(trivial, { key }) as Effect.Effect<State.State<unknown>>)))
+          seconds(async () =>
+            check(await rt.runPromise(Ingest.run(trivial, { key }) as Effect.Effect<State.State<unknown>>))
+          )
 
         // No engine.
         const plain = ManagedRuntime.make(Layer.mergeAll(ResultStore.layerMemory, RunLog.layerMemory))
@@ -121,7 +125,9 @@ const benchmarks: ReadonlyArray<Benchmark> = [
         // Let the shards rebalance onto the new runner.
         await new Promise((r) => setTimeout(r, 8_000))
         await client.runPromise(Ingest.run(trivial, { key: "cluster-warm-2" }))
-        const clusterS = await seconds(async () => check(await client.runPromise(Ingest.run(trivial, { key: "cluster" }))))
+        const clusterS = await seconds(async () =>
+          check(await client.runPromise(Ingest.run(trivial, { key: "cluster" })))
+        )
         const mark = runners.map((r) => r.events.length)
         const twoRunnersS = await spread("two")
         const tasksPerRunner = runners.map((r, i) => r.events.slice(mark[i]).filter((e) => e.event === "done").length)

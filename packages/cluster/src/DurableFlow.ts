@@ -13,6 +13,7 @@
  *
  * @since 0.2.0
  */
+import { createHash } from "node:crypto"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Semaphore from "effect/Semaphore"
@@ -51,10 +52,12 @@ const journalData = (data: unknown): unknown => {
 }
 
 const toJournal = (state: State.State<unknown>): Effect.Effect<Schema.Json> =>
-  Effect.orDie(Wire.encodeStateResponse(State.update(state, { data: journalData(state.data) })) as unknown as Effect.Effect<
-    Schema.Json,
-    unknown
-  >)
+  Effect.orDie(
+    Wire.encodeStateResponse(State.update(state, { data: journalData(state.data) })) as unknown as Effect.Effect<
+      Schema.Json,
+      unknown
+    >
+  )
 
 const fromJournal = (json: Schema.Json): Effect.Effect<State.State<unknown>> =>
   Effect.orDie(Wire.decodeStateResponse(json))
@@ -100,7 +103,9 @@ const stableJson = (value: unknown): string => {
   try {
     return JSON.stringify(value, (_, v: unknown) =>
       v !== null && typeof v === "object" && !Array.isArray(v)
-        ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        )
         : typeof v === "bigint"
         ? `${v}n`
         : v) ?? "undefined"
@@ -109,22 +114,11 @@ const stableJson = (value: unknown): string => {
   }
 }
 
-const fnv1a = (text: string): string => {
-  let h1 = 0x811c9dc5
-  let h2 = 0x01000193
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0
-    h2 = Math.imul(h2 ^ c, 0x85ebca6b) >>> 0
-  }
-  return h1.toString(16).padStart(8, "0") + h2.toString(16).padStart(8, "0")
-}
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex")
 
 /** A task run id fixed by the execution and the activity: the same on every replay. */
 const taskRunIdOf = (executionId: string, activity: string): string => {
-  const a = fnv1a(`${executionId}/${activity}`)
-  const b = fnv1a(`${activity}/${executionId}`)
-  const hex = a + b
+  const hex = sha256(`${executionId}/${activity}`)
   // Shaped as a UUIDv4 (version and variant bits set), which Prefect accepts.
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${
     ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
@@ -173,8 +167,10 @@ export const task = <I, A, E, R>(
   options?: TaskOptions
 ): Effect.Effect<State.State<unknown>, never, R | ResultStore> =>
   Effect.flatMap(Effect.serviceOption(WorkflowInstance), (instance) => {
-    if (Option.isNone(instance)) return Task.runWith(self, input, {}) as Effect.Effect<State.State<unknown>, never, R | ResultStore>
-    const key = options?.key ?? fnv1a(stableJson(input))
+    if (Option.isNone(instance)) {
+      return Task.runWith(self, input, {}) as Effect.Effect<State.State<unknown>, never, R | ResultStore>
+    }
+    const key = options?.key ?? sha256(stableJson(input)).slice(0, 16)
     const name = `${self.name}-${key}`
     const taskRunId = taskRunIdOf(instance.value.executionId, name)
     const persisted: Task.Task<I, A, E, R> = Object.assign(Object.create(Object.getPrototypeOf(self)), self, {

@@ -32,7 +32,9 @@ const checkHistory = (history: ReadonlyArray<RunLog.Transition>, flowRunId: stri
       run,
       flowRun: { id: flowRunId, state: State.Running(), runCount: 1 }
     })
-    expect(outcome.status, `${current?.name} → ${to.name} (${"reason" in outcome ? outcome.reason : ""})`).toBe("ACCEPT")
+    expect(outcome.status, `${current?.name} → ${to.name} (${"reason" in outcome ? outcome.reason : ""})`).toBe(
+      "ACCEPT"
+    )
     run = (outcome as Orchestration.Accept<Orchestration.TaskRun>).run
     current = to
   }
@@ -56,56 +58,64 @@ describe("a flow on a two-runner cluster", () => {
     await pg?.dispose()
   }, 60_000)
 
-  it("survives a SIGKILLed runner: completes on the other, runs no completed task again, same states and results", async () => {
-    const flowRunId = await client.runPromise(Ingest.start(parameters, { key: "disturbed" }))
-    // Kill the runner executing the flow once a dozen tasks are done.
-    await until(() => runners.some((r) => r.events.filter((e) => e.event === "done").length >= 12), 60_000, "12 tasks")
-    const victim = runners.find((r) => r.events.some((e) => e.event === "done"))!
-    const survivor = runners.find((r) => r !== victim)!
-    const killedAt = Date.now()
-    victim.kill("SIGKILL")
-    await victim.exited
+  it(
+    "survives a SIGKILLed runner: completes on the other, runs no completed task again, same states and results",
+    async () => {
+      const flowRunId = await client.runPromise(Ingest.start(parameters, { key: "disturbed" }))
+      // Kill the runner executing the flow once a dozen tasks are done.
+      await until(
+        () => runners.some((r) => r.events.filter((e) => e.event === "done").length >= 12),
+        60_000,
+        "12 tasks"
+      )
+      const victim = runners.find((r) => r.events.some((e) => e.event === "done"))!
+      const survivor = runners.find((r) => r !== victim)!
+      const killedAt = Date.now()
+      victim.kill("SIGKILL")
+      await victim.exited
 
-    const final = await client.runPromise(Ingest.await(flowRunId, { timeout: "120 seconds", interval: "100 millis" }))
-    expect(State.format(final)).toBe("Completed('All states completed.')")
-    expect(survivor.events.some((e) => e.event === "done")).toBe(true)
+      const final = await client.runPromise(Ingest.await(flowRunId, { timeout: "120 seconds", interval: "100 millis" }))
+      expect(State.format(final)).toBe("Completed('All states completed.')")
+      expect(survivor.events.some((e) => e.event === "done")).toBe(true)
 
-    const { histories, results } = await client.runPromise(Effect.gen(function*() {
-      const log = yield* RunLog.RunLog
-      const tasks = yield* log.runs({ kind: "task", flowRunId })
-      const histories = yield* Effect.forEach(tasks, (t) => log.history(t.runId))
-      const results = yield* Effect.forEach(tasks, (t) => StateResult.getStateResult(t.state))
-      return { histories, results: tasks.map((t, i) => [t.name, results[i]] as const) }
-    }))
-    expect(histories).toHaveLength(50)
-    // Every history: accepted by Prefect's task policy, exactly one final state.
-    for (const history of histories) {
-      const finals = checkHistory(history, flowRunId)
-      expect(finals.map((s) => s.type)).toEqual(["COMPLETED"])
-    }
-    // No task that had completed when the runner died ran again.
-    const finishedBeforeKill = new Set(
-      histories
-        .filter((h) => h.at(-1)!.to.timestamp.epochMilliseconds < killedAt - 50)
-        .map((h) => h[0]!.name)
-    )
-    expect(finishedBeforeKill.size).toBeGreaterThanOrEqual(10)
-    const rerun = survivor.events.filter((e) => e.event === "start" && finishedBeforeKill.has(`ingest-${e.key}`))
-    expect(rerun).toEqual([])
+      const { histories, results } = await client.runPromise(Effect.gen(function*() {
+        const log = yield* RunLog.RunLog
+        const tasks = yield* log.runs({ kind: "task", flowRunId })
+        const histories = yield* Effect.forEach(tasks, (t) => log.history(t.runId))
+        const results = yield* Effect.forEach(tasks, (t) => StateResult.getStateResult(t.state))
+        return { histories, results: tasks.map((t, i) => [t.name, results[i]] as const) }
+      }))
+      expect(histories).toHaveLength(50)
+      // Every history: accepted by Prefect's task policy, exactly one final state.
+      for (const history of histories) {
+        const finals = checkHistory(history, flowRunId)
+        expect(finals.map((s) => s.type)).toEqual(["COMPLETED"])
+      }
+      // No task that had completed when the runner died ran again.
+      const finishedBeforeKill = new Set(
+        histories
+          .filter((h) => h.at(-1)!.to.timestamp.epochMilliseconds < killedAt - 50)
+          .map((h) => h[0]!.name)
+      )
+      expect(finishedBeforeKill.size).toBeGreaterThanOrEqual(10)
+      const rerun = survivor.events.filter((e) => e.event === "start" && finishedBeforeKill.has(`ingest-${e.key}`))
+      expect(rerun).toEqual([])
 
-    // An undisturbed run of the same flow gives the same final state and results.
-    const undisturbed = await client.runPromise(Ingest.run(parameters, { key: "undisturbed" }))
-    expect(State.format(undisturbed)).toBe(State.format(final))
-    const expected = await client.runPromise(Effect.gen(function*() {
-      const log = yield* RunLog.RunLog
-      const tasks = yield* log.runs({ kind: "task", flowRunId: undisturbed.stateDetails.flowRunId! })
-      const values = yield* Effect.forEach(tasks, (t) => StateResult.getStateResult(t.state))
-      return tasks.map((t, i) => [t.name, values[i]] as const)
-    }))
-    const byName = (rows: ReadonlyArray<readonly [string, unknown]>) =>
-      [...rows].sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true }))
-    expect(byName(results)).toEqual(byName(expected))
-  }, 240_000)
+      // An undisturbed run of the same flow gives the same final state and results.
+      const undisturbed = await client.runPromise(Ingest.run(parameters, { key: "undisturbed" }))
+      expect(State.format(undisturbed)).toBe(State.format(final))
+      const expected = await client.runPromise(Effect.gen(function*() {
+        const log = yield* RunLog.RunLog
+        const tasks = yield* log.runs({ kind: "task", flowRunId: undisturbed.stateDetails.flowRunId! })
+        const values = yield* Effect.forEach(tasks, (t) => StateResult.getStateResult(t.state))
+        return tasks.map((t, i) => [t.name, values[i]] as const)
+      }))
+      const byName = (rows: ReadonlyArray<readonly [string, unknown]>) =>
+        [...rows].sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true }))
+      expect(byName(results)).toEqual(byName(expected))
+    },
+    240_000
+  )
 
   it("survives a PostgreSQL restart mid-flow: completes with every history valid and the same results", async () => {
     // A second runner again, in place of the one the previous test killed.

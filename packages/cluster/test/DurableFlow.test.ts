@@ -21,7 +21,10 @@ const makeFlow = (name: string, hits: ReturnType<typeof counter>) =>
         const square = yield* Task.make(
           { name: "square", retries: 1 },
           (i: number) =>
-            Effect.andThen(hits.hit(`square-${i}`), i === failAt ? Effect.fail(new Error(`no ${i}`)) : Effect.succeed(i * i))
+            Effect.andThen(
+              hits.hit(`square-${i}`),
+              i === failAt ? Effect.fail(new Error(`no ${i}`)) : Effect.succeed(i * i)
+            )
         )
         return yield* Effect.forEach(
           Array.from({ length: n }, (_, i) => i),

@@ -222,13 +222,16 @@ const finalState = <A, E>(
     }
   }
   if (!found && run.log !== undefined && Cause.hasInterruptsOnly(cause)) {
-    return Effect.flatMap(cancellationRequested(run, run.log), (cancelling): Effect.Effect<State.State<unknown>> =>
-      cancelling === undefined
-        ? Effect.tap(
-          Failure.exceptionToCrashedState(cause),
-          (state) => run.logLine("Error", `Crash detected! ${state.message}`)
-        )
-        : Effect.succeed(State.Cancelled<unknown>({ message: cancelling.message, data: cancelling.data })))
+    return Effect.flatMap(
+      cancellationRequested(run, run.log),
+      (cancelling): Effect.Effect<State.State<unknown>> =>
+        cancelling === undefined
+          ? Effect.tap(
+            Failure.exceptionToCrashedState(cause),
+            (state) => run.logLine("Error", `Crash detected! ${state.message}`)
+          )
+          : Effect.succeed(State.Cancelled<unknown>({ message: cancelling.message, data: cancelling.data }))
+    )
   }
   if (!found || isCrashSignal(error)) {
     return Effect.tap(

@@ -671,7 +671,11 @@ const runImpl = <I, A, E, R>(
             yield* run.enterNew((timestamp, stateDetails) => State.Running({ timestamp, stateDetails }))
           } else {
             yield* run.enterNew((timestamp, stateDetails) =>
-              State.Running({ timestamp, stateDetails, name: resumed.name === "AwaitingRetry" ? "Retrying" : "Rerunning" })
+              State.Running({
+                timestamp,
+                stateDetails,
+                name: resumed.name === "AwaitingRetry" ? "Retrying" : "Rerunning"
+              })
             )
           }
           const final = yield* lifecycle(run, restore)
