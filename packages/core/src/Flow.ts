@@ -10,6 +10,7 @@
  *
  * @since 0.2.0
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
@@ -77,6 +78,12 @@ export interface FlowOptions {
   readonly persistResult?: boolean | undefined
   /** Storage key of the final state's result record. Default: the store's key function. */
   readonly resultKey?: string | undefined
+  /**
+   * The flow run's id (a UUID). Default: a new random one. A durable engine
+   * passes the id of the execution it replays, so that a flow run replayed
+   * on another machine stays one flow run.
+   */
+  readonly flowRunId?: string | undefined
 }
 
 /**
@@ -174,6 +181,23 @@ class FlowRun {
   }
 }
 
+/**
+ * The CANCELLING state recorded for the run by someone who asked to cancel
+ * it (Prefect's `flow-run cancel` proposes CANCELLING; the infrastructure is
+ * then stopped), or `undefined`. The run's own view of its state is moved to
+ * it, so that the final transition leaves CANCELLING.
+ */
+const cancellationRequested = (
+  run: FlowRun,
+  log: RunLogShape
+): Effect.Effect<State.State<unknown> | undefined> =>
+  Effect.map(Effect.orElseSucceed(log.history(run.flowRunId), () => []), (history) => {
+    const last = history[history.length - 1]?.to
+    if (last === undefined || !State.isCancelling(last)) return undefined
+    run.state = last
+    return last
+  })
+
 const finalState = <A, E>(
   run: FlowRun,
   exit: Exit.Exit<A, E | FlowRunTimeoutError>,
@@ -197,6 +221,18 @@ const finalState = <A, E>(
       found = true
       break
     }
+  }
+  if (!found && run.log !== undefined && Cause.hasInterruptsOnly(cause)) {
+    return Effect.flatMap(
+      cancellationRequested(run, run.log),
+      (cancelling): Effect.Effect<State.State<unknown>> =>
+        cancelling === undefined
+          ? Effect.tap(
+            Failure.exceptionToCrashedState(cause),
+            (state) => run.logLine("Error", `Crash detected! ${state.message}`)
+          )
+          : Effect.succeed(State.Cancelled<unknown>({ message: cancelling.message, data: cancelling.data }))
+    )
   }
   if (!found || isCrashSignal(error)) {
     return Effect.tap(
@@ -226,7 +262,8 @@ const runImpl = <A, E, R>(
     return Effect.uninterruptibleMask((restore) =>
       Effect.withFiber((fiber) => {
         const log = Context.getOption(fiber.context as Context.Context<RunLog>, RunLog)
-        return Effect.flatMap(Effect.zip(randomId, State.withTraceparent(State.Pending())), ([flowRunId, probe]) => {
+        const id = options.flowRunId === undefined ? randomId : Effect.succeed(options.flowRunId)
+        return Effect.flatMap(Effect.zip(id, State.withTraceparent(State.Pending())), ([flowRunId, probe]) => {
           const runName = options.flowRunName ?? `${options.name}-${flowRunId.slice(0, 8)}`
           const run = new FlowRun(
             flowRunId,

@@ -648,21 +648,74 @@ const finish = <I, A, E, R>(
     )
   })
 
+/**
+ * Options of {@link runWith}: who the task run is, for callers that must give
+ * a run a stable identity (a durable engine replaying a flow on another
+ * machine).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface RunOptions {
+  /** The task run's id; default: a new random UUID. */
+  readonly taskRunId?: string | undefined
+  /** The task run's name; default: `{task name}-{n}` inside a flow, `{task name}-{id prefix}` outside. */
+  readonly taskRunName?: string | undefined
+  /**
+   * Continue the task run's recorded history instead of starting a new one
+   * (needs a `RunLog`): a run whose history already ends in a final state is
+   * not run again — that state is returned; a run whose history stops short
+   * of a final state (its process died) enters RUNNING again, named
+   * `Rerunning` as Prefect names a run that starts over (`Retrying` after
+   * `AwaitingRetry`), and goes on from there; a run with no history starts as
+   * usual.
+   */
+  readonly resume?: boolean | undefined
+}
+
 const runImpl = <I, A, E, R>(
   self: Task<I, A, E, R>,
-  input: I
+  input: I,
+  runOptions?: RunOptions
 ): Effect.Effect<TaskState<A>, never, R | ResultStore> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.withFiber((fiber) => {
       // Prefect stamps every state it builds with the current span's traceparent.
       if (Option.isNone(Context.getOption(fiber.context, Tracer.ParentSpan))) {
-        return start(fiber, self, input, restore, null)
+        return start(fiber, self, input, restore, null, runOptions)
       }
       return Effect.flatMap(
         State.withTraceparent(State.Pending()),
-        (probe) => start(fiber, self, input, restore, probe.stateDetails.traceparent)
+        (probe) => start(fiber, self, input, restore, probe.stateDetails.traceparent, runOptions)
       )
     })
+  )
+
+/**
+ * Picks a run's recorded history up: its last state (or `undefined` when it
+ * has none), with the run's counters and clock set from the history. A
+ * history that cannot be read counts as none, with a warning.
+ */
+const resume = <I, A, E, R>(
+  run: TaskRun<I, A, E, R>,
+  log: RunLogShape
+): Effect.Effect<State.State<unknown> | undefined> =>
+  Effect.map(
+    Effect.catchCause(log.history(run.taskRunId), (cause) =>
+      Effect.as(
+        Effect.logWarning(
+          `Could not read the history of task run '${run.runName}', starting it anew: ${Failure.formatException(cause)}`
+        ),
+        []
+      )),
+    (history) => {
+      const last = history[history.length - 1]
+      if (last === undefined) return undefined
+      run.state = last.to
+      run.runCount = last.runCount
+      for (const t of history) run.last = Math.max(run.last, t.to.timestamp.epochMilliseconds)
+      return last.to
+    }
   )
 
 const start = <I, A, E, R>(
@@ -670,14 +723,16 @@ const start = <I, A, E, R>(
   self: Task<I, A, E, R>,
   input: I,
   restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
-  traceparent: string | null
+  traceparent: string | null,
+  runOptions: RunOptions | undefined
 ): Effect.Effect<TaskState<A>, never, R | ResultStore> => {
   const context = fiber.context as Context.Context<ResultStore | RunLog>
   const store = Context.get(context, ResultStore)
   const log = Context.getOption(context, RunLog)
   const flow = fiber.getRef(CurrentFlowRun)
-  const taskRunId = randomIdFrom(fiber.getRef(Random.Random))
-  const runName = flow === undefined ? `${self.name}-${taskRunId.slice(0, 8)}` : nextTaskRunName(flow, self.name)
+  const taskRunId = runOptions?.taskRunId ?? randomIdFrom(fiber.getRef(Random.Random))
+  const runName = runOptions?.taskRunName ??
+    (flow === undefined ? `${self.name}-${taskRunId.slice(0, 8)}` : nextTaskRunName(flow, self.name))
   const run = new TaskRun(
     fiber.getRef(Clock.Clock),
     self,
@@ -694,6 +749,17 @@ const start = <I, A, E, R>(
     run.enterNew((timestamp, stateDetails) => State.Running({ timestamp, stateDetails }))
   )
   const options = self.options
+  if (runOptions?.resume === true && run.log !== undefined) {
+    return Effect.flatMap(resume(run, run.log), (resumed) => {
+      if (resumed !== undefined && State.isFinal(resumed)) return Effect.succeed(resumed)
+      const begin = resumed === undefined ?
+        started :
+        run.enterNew((timestamp, stateDetails) =>
+          State.Running({ timestamp, stateDetails, name: resumed.name === "AwaitingRetry" ? "Retrying" : "Rerunning" })
+        )
+      return Effect.andThen(begin, Effect.flatMap(orCrashed(lifecycle(run, restore)), (final) => finish(run, final)))
+    }) as Effect.Effect<TaskState<A>, never, R | ResultStore>
+  }
   if (
     options.cacheKey !== undefined || options.timeoutSeconds !== undefined ||
     options.resultStorageKey !== undefined
@@ -982,6 +1048,22 @@ export const run: {
   <I, A, E, R>(self: Task<I, A, E, R>, input: I): Effect.Effect<TaskState<A>, never, R | ResultStore> =>
     runImpl(self, input)
 )
+
+/**
+ * Runs a task with a given identity: {@link run}, with the task run's id and
+ * name chosen by the caller and, with `resume`, its recorded history picked
+ * up instead of started anew (see {@link RunOptions}). Durable engines use it
+ * so that a task run replayed on another machine stays one task run with one
+ * final state.
+ *
+ * @category running
+ * @since 0.2.0
+ */
+export const runWith = <I, A, E, R>(
+  self: Task<I, A, E, R>,
+  input: I,
+  options: RunOptions
+): Effect.Effect<TaskState<A>, never, R | ResultStore> => runImpl(self, input, options)
 
 /**
  * Runs one effect as a task of the given options (the effect is the body of

@@ -21,7 +21,8 @@ const docsDir = join(root, "docs")
 /** Examples that run against a real server: the server this test starts for them, as its URL. */
 const servers: Record<string, Effect.Effect<string, never, Scope.Scope>> = {
   "src/docs/storage-3.ts": Effect.map(redisServer, (server) => server.url),
-  "src/docs/storage-4.ts": Effect.map(postgresServer, (server) => server.url)
+  "src/docs/storage-4.ts": Effect.map(postgresServer, (server) => server.url),
+  "src/docs/cluster-2.ts": Effect.map(postgresServer, (server) => server.url)
 }
 
 /** What each example's program must produce (compared as JSON: what the comments in the examples promise). */
@@ -37,6 +38,11 @@ const expected: Record<string, unknown> = {
     "counts": "total=4, not_final=2, 'FAILED'=1, 'RUNNING'=2, 'CRASHED'=1",
     "plain": "COMPLETED",
     "nested": "FAILED"
+  },
+  "src/docs/cluster-1.ts": "Completed('All states completed.')",
+  "src/docs/cluster-2.ts": {
+    final: "Completed('All states completed.')",
+    tasks: ["fetch-day-0: Completed", "fetch-day-1: Completed", "fetch-day-2: Completed"]
   },
   "src/docs/getting-started-1.ts": "Cancelled('1/4 states cancelled.')",
   "src/docs/getting-started-2.ts": "Cancelled('1/4 states cancelled.')",

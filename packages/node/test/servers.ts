@@ -190,6 +190,10 @@ export interface PostgresServer {
   /** `postgres://postgres@127.0.0.1:PORT/postgres` */
   readonly url: string
   readonly dir: string
+  /** Stops the server (fast shutdown); its data and port stay for `start`. */
+  readonly stop: () => Promise<void>
+  /** Starts it again on the same port and data directory, and waits until it accepts connections. */
+  readonly start: () => Promise<void>
   /** Stops the server (fast shutdown) and removes its directory. */
   readonly dispose: () => Promise<void>
 }
@@ -276,30 +280,39 @@ export const startPostgres = async (): Promise<PostgresServer> => {
     "-c",
     "shared_buffers=32MB"
   ])
-  const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], cwd: dir })
-  running.add(child)
+  let child: ChildProcess | undefined
   let log = ""
-  const ready = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), 15_000)
-    child.stderr?.on("data", (chunk) => {
-      log += chunk.toString()
-      if (log.includes("database system is ready to accept connections")) {
+  const launch = async (): Promise<boolean> => {
+    const proc = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], cwd: dir })
+    running.add(proc)
+    child = proc
+    log = ""
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 15_000)
+      proc.stderr?.on("data", (chunk) => {
+        log += chunk.toString()
+        if (log.includes("database system is ready to accept connections")) {
+          clearTimeout(timer)
+          resolve(true)
+        }
+      })
+      proc.once("exit", () => {
         clearTimeout(timer)
-        resolve(true)
-      }
+        resolve(false)
+      })
     })
-    child.once("exit", () => {
-      clearTimeout(timer)
-      resolve(false)
-    })
-  })
+  }
+  // SIGINT = fast shutdown (setpriv execs postgres, so the signal reaches it).
+  const stop = async () => {
+    if (child !== undefined) await terminate(child, "SIGINT")
+    child = undefined
+  }
   const dispose = async () => {
-    // SIGINT = fast shutdown (setpriv execs postgres, so the signal reaches it).
-    await terminate(child, "SIGINT")
+    await stop()
     rmSync(dir, { recursive: true, force: true })
     dirs.delete(dir)
   }
-  if (!ready) {
+  if (!(await launch())) {
     await dispose()
     throw new Error(`postgres did not start on port ${port}: ${log}`)
   }
@@ -310,6 +323,10 @@ export const startPostgres = async (): Promise<PostgresServer> => {
     database: "postgres",
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     dir,
+    stop,
+    start: async () => {
+      if (!(await launch())) throw new Error(`postgres did not restart on port ${port}: ${log}`)
+    },
     dispose
   }
 }
