@@ -99,7 +99,10 @@ export class WireError extends Data.TaggedError("WireError")<{
     readonly operation: "decode" | "encode"
     readonly issue: SchemaIssue.Issue
   }) {
-    super({ ...props, message: `Cannot ${props.operation} ${props.codec}: ${renderIssue(props.issue)}` })
+    const message = `Cannot ${props.operation} ${props.codec}: ${renderIssue(props.issue)}`
+    super({ ...props, message })
+    // an own, enumerable field, so loggers (`console.error`, `util.inspect`) show it
+    Object.defineProperty(this, "message", { value: message, enumerable: true, writable: true, configurable: true })
   }
 
   /**
