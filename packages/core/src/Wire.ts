@@ -45,7 +45,11 @@ const maxIssueText = 300
 const maxKeyText = 60
 
 const formatPathKey = (key: PropertyKey): string =>
-  typeof key === "number" ? `[${key}]` : typeof key === "symbol" ? "[Symbol]" : `[${JSON.stringify(capText(key, maxKeyText))}]`
+  typeof key === "number"
+    ? `[${key}]`
+    : typeof key === "symbol"
+    ? "[Symbol]"
+    : `[${JSON.stringify(capText(key, maxKeyText))}]`
 
 const renderIssue = (issue: SchemaIssue.Issue): string => {
   let issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<unknown> | undefined }>
@@ -308,7 +312,8 @@ export const DataJson: Schema.Codec<StateData, Schema.Json> = JsonData.pipe(
 // -----------------------------------------------------------------------------
 
 const StateDetailsType = Schema.declare<StateDetails.StateDetails>(
-  (u): u is StateDetails.StateDetails => typeof u === "object" && u !== null && StateDetails.fields.every((k) => k in u),
+  (u): u is StateDetails.StateDetails =>
+    typeof u === "object" && u !== null && StateDetails.fields.every((k) => k in u),
   { expected: "StateDetails" }
 )
 
@@ -320,7 +325,9 @@ const freezeKeyset = (d: StateDetails.StateDetails): StateDetails.StateDetails =
 type DetailsFields = typeof StateDetails.schema.fields
 
 const StateDetailsFields = Schema.Struct(
-  Object.fromEntries(StateDetails.fields.map((key) => [StateDetails.jsonKeys[key], StateDetails.schema.fields[key]])) as {
+  Object.fromEntries(
+    StateDetails.fields.map((key) => [StateDetails.jsonKeys[key], StateDetails.schema.fields[key]])
+  ) as {
     readonly [K in keyof DetailsFields as StateDetails.SnakeCase<K>]: DetailsFields[K]
   }
 )
@@ -636,7 +643,8 @@ export type OrchestrationResultEncoded = typeof OrchestrationResult.Encoded
 // functions
 // -----------------------------------------------------------------------------
 
-const toWireError = (codec: string, operation: "decode" | "encode") => <A>(
+const toWireError = (codec: string, operation: "decode" | "encode") =>
+<A>(
   effect: Effect.Effect<A, Schema.SchemaError>
 ): Effect.Effect<A, WireError> =>
   effect.pipe(
@@ -851,8 +859,9 @@ export const decodeStateResponses = (docs: unknown): Effect.Effect<Array<State.S
         }
         const result = fast(u, clock)
         if (State.isState(result)) out[i] = result
-        else if (result === bail || result === needsClock) return Effect.flatMap(decodeStateResponseSchema(u), resume(i))
-        else return Effect.flatMap(result, resume(i))
+        else if (result === bail || result === needsClock) {
+          return Effect.flatMap(decodeStateResponseSchema(u), resume(i))
+        } else return Effect.flatMap(result, resume(i))
       }
       return Effect.succeed(out)
     }

@@ -76,22 +76,29 @@ describe("HostileWire: every decoder returns a typed failure for any input", () 
     for (const [name, decode] of decoders) {
       expectFailure(`${name}(revoked)`, () => decode(revoked()))
     }
-    expectFailure("decodeStateResponse(nested)", () => Wire.decodeStateResponse({ ...validDoc, state_details: revoked() }))
+    expectFailure(
+      "decodeStateResponse(nested)",
+      () => Wire.decodeStateResponse({ ...validDoc, state_details: revoked() })
+    )
     expectFailure("decodeStateResponse(data)", () => Wire.decodeStateResponse({ ...validDoc, data: revoked() }))
     expectFailure("decodeStateResponses([revoked])", () => Wire.decodeStateResponses([validDoc, revoked()]))
-    expectFailure("decodeStateCreate(nested)", () => Wire.decodeStateCreate({ type: "RUNNING", state_details: revoked() }))
+    expectFailure(
+      "decodeStateCreate(nested)",
+      () => Wire.decodeStateCreate({ type: "RUNNING", state_details: revoked() })
+    )
   })
 
   it("a throwing getter, at the top and nested", () => {
     for (const [name, decode] of decoders) {
-      const hostile = Object.defineProperties({}, {
-        ...Object.fromEntries(["type", "flow_run_id", "status"].map((key) => [key, {
+      const hostile = Object.defineProperties(
+        {},
+        Object.fromEntries(["type", "flow_run_id", "status"].map((key) => [key, {
           enumerable: true,
           get() {
             throw new Error("getter says no")
           }
         }]))
-      })
+      )
       expectFailure(`${name}(getter)`, () => decode(hostile))
     }
     expectFailure(
@@ -176,7 +183,12 @@ describe("HostileWire: encoders build outputs without prototype setters", () => 
 
   it("decoded keysets and toStateCreate outputs keep plain prototypes", () => {
     const keyset = JSON.parse(`{"__proto__": "x", "schema": "s"}`)
-    for (const decode of [Wire.decodeStateDetails, (u: unknown) => Effect.map(Wire.decodeStateResponse({ ...validDoc, state_details: u }), (s) => s.stateDetails)]) {
+    for (
+      const decode of [
+        Wire.decodeStateDetails,
+        (u: unknown) => Effect.map(Wire.decodeStateResponse({ ...validDoc, state_details: u }), (s) => s.stateDetails)
+      ]
+    ) {
       const exit = probe("keyset", () => decode({ run_input_keyset: keyset }))
       if (Exit.isFailure(exit)) return assert.fail(Cause.pretty(exit.cause))
       const out = exit.value.runInputKeyset!

@@ -52,7 +52,10 @@ describe("datetimes: one parser, pydantic's rules", () => {
     const ms = Date.UTC(2024, 0, 1, 12, 0, 3, 123)
     assert.strictEqual(Wire.parseDateTimeMillis(text), ms)
     assert.strictEqual(parseEpochMillis(text), ms)
-    assert.strictEqual(Effect.runSync(Wire.decodeStateDetails({ pause_timeout: text })).pauseTimeout?.epochMilliseconds, ms)
+    assert.strictEqual(
+      Effect.runSync(Wire.decodeStateDetails({ pause_timeout: text })).pauseTimeout?.epochMilliseconds,
+      ms
+    )
   })
 
   it("numeric datetimes (Prefect's client sends float seconds) decode in every codec", () => {
@@ -61,7 +64,9 @@ describe("datetimes: one parser, pydantic's rules", () => {
     const details = Effect.runSync(Wire.decodeStateDetails({ scheduled_time: seconds, pause_timeout: 1704164645 }))
     assert.strictEqual(details.scheduledTime?.epochMilliseconds, ms)
     assert.strictEqual(details.pauseTimeout?.epochMilliseconds, 1704164645000)
-    const proposal = Effect.runSync(Wire.decodeStateCreate({ type: "SCHEDULED", state_details: { scheduled_time: seconds } }))
+    const proposal = Effect.runSync(
+      Wire.decodeStateCreate({ type: "SCHEDULED", state_details: { scheduled_time: seconds } })
+    )
     assert.strictEqual(proposal.stateDetails.scheduledTime?.epochMilliseconds, ms)
     const doc = {
       id: "0190c6a5-0a11-7c3d-8e2f-3a4b5c6d7e8f",
@@ -70,7 +75,12 @@ describe("datetimes: one parser, pydantic's rules", () => {
       created: seconds,
       state_details: { scheduled_time: seconds }
     }
-    for (const state of [Effect.runSync(Wire.decodeStateResponse(doc)), Effect.runSync(Wire.decodeStateResponses([doc]))[0]!]) {
+    for (
+      const state of [
+        Effect.runSync(Wire.decodeStateResponse(doc)),
+        Effect.runSync(Wire.decodeStateResponses([doc]))[0]!
+      ]
+    ) {
       assert.strictEqual(state.timestamp.epochMilliseconds, ms)
       assert.strictEqual(state.created?.epochMilliseconds, ms)
       assert.strictEqual(state.stateDetails.scheduledTime?.epochMilliseconds, ms)
@@ -99,6 +109,9 @@ describe("UUIDs: one normalizer, pydantic's rules", () => {
       assert.strictEqual(normalize(`{${uuid.replace(/-/g, "")}}`), undefined)
       assert.strictEqual(normalize(`{${uuid}`), undefined)
     }
-    assert.strictEqual(Effect.runSync(Wire.decodeStateDetails({ flow_run_id: `{${uuid.toUpperCase()}}` })).flowRunId, uuid)
+    assert.strictEqual(
+      Effect.runSync(Wire.decodeStateDetails({ flow_run_id: `{${uuid.toUpperCase()}}` })).flowRunId,
+      uuid
+    )
   })
 })

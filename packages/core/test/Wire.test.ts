@@ -65,7 +65,7 @@ const persistedRecord = (metadata: ResultRecord.ResultRecordMetadata, persisted:
 const decodeMetadata = (u: unknown) => ResultRecord.metadataFromJson(u)
 
 describe("Wire golden documents", () => {
-  it.effect("§5.2 SCHEDULED proposal decodes and re-encodes byte for byte", () =>
+  it.effect("the SCHEDULED flow-run proposal Prefect sends decodes and re-encodes byte for byte", () =>
     Effect.gen(function*() {
       const doc = fixture("scheduled-proposal.json")
       const proposal = yield* Wire.decodeStateCreate(doc.state)
@@ -87,7 +87,7 @@ describe("Wire golden documents", () => {
       assert.deepStrictEqual(Object.keys(encoded.state_details!), detailKeys)
     }))
 
-  it.effect("§5.3 COMPLETED proposal with metadata decodes to ResultRecordMetadata and re-encodes", () =>
+  it.effect("a COMPLETED proposal with metadata decodes to ResultRecordMetadata and re-encodes", () =>
     Effect.gen(function*() {
       const doc = fixture("completed-proposal.json")
       const proposal = yield* Wire.decodeStateCreate(doc.state)
@@ -105,7 +105,7 @@ describe("Wire golden documents", () => {
       assertSameJson(yield* Wire.encodeStateCreate(proposal, { serializerFields: "full" }), doc.state)
     }))
 
-  it.effect("§5.3 task-run variant: serializer reduced to its type", () =>
+  it.effect("the task-run variant: serializer reduced to its type", () =>
     Effect.gen(function*() {
       const doc = fixture("completed-proposal-task-run.json")
       const proposal = yield* Wire.decodeStateCreate(doc.state)
@@ -120,7 +120,7 @@ describe("Wire golden documents", () => {
       assertSameJson(full.data, fixture("completed-proposal.json").state.data)
     }))
 
-  it.effect("§5.3 documents are what toStateCreate + encodeStateCreate produce from a state", () =>
+  it.effect("the proposal documents are what toStateCreate + encodeStateCreate produce from a state", () =>
     Effect.gen(function*() {
       const flowDoc = fixture("completed-proposal.json")
       const taskDoc = fixture("completed-proposal-task-run.json")
@@ -142,7 +142,7 @@ describe("Wire golden documents", () => {
       )
     }))
 
-  it.effect("§5.4 ACCEPT response decodes into a State and re-encodes in the server shape", () =>
+  it.effect("an ACCEPT response decodes into a State and re-encodes in the server shape", () =>
     Effect.gen(function*() {
       const doc = fixture("accept-response.json")
       const result = yield* Wire.decodeOrchestrationResult(doc)
@@ -185,7 +185,7 @@ describe("Wire golden documents", () => {
       assert.strictEqual(fast.id, viaSchema.id)
     }))
 
-  it.effect("§5.4 state in the client shape (created, updated, client key order) decodes too", () =>
+  it.effect("a state in the client shape (created, updated, client key order) decodes too", () =>
     Effect.gen(function*() {
       const server = fixture("accept-response.json").state
       const client = {
@@ -208,7 +208,7 @@ describe("Wire golden documents", () => {
       })
     }))
 
-  it.effect("§4.3 metadata (JSON serializer, with expiration) as state data", () =>
+  it.effect("metadata (JSON serializer, with expiration) as state data", () =>
     Effect.gen(function*() {
       const record = fixture("result-record-json.json")
       const state = yield* Wire.decodeStateResponse({ type: "COMPLETED", data: record.metadata })
@@ -220,7 +220,7 @@ describe("Wire golden documents", () => {
       assertSameJson(encoded.data, { ...record.metadata, expiration: "2024-01-02T03:04:05.678000Z" })
     }))
 
-  it.effect("§4.3 metadata (pickle serializer) as state data re-encodes exactly", () =>
+  it.effect("metadata (pickle serializer) as state data re-encodes exactly", () =>
     Effect.gen(function*() {
       const record = fixture("result-record-pickle.json")
       const state = yield* Wire.decodeStateResponse({ type: "COMPLETED", data: record.metadata })
