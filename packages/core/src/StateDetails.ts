@@ -14,8 +14,10 @@ import { Field } from "./internal/wireSchemas.ts"
  * The eighteen fields, declared once: name (camelCase; the wire name is its
  * snake_case form), shape and default. The {@link StateDetails} type,
  * {@link fields}, {@link empty}, {@link make} and the wire codec
- * (`Wire.StateDetailsJson`) all derive from this schema. Decoding it fills
- * every missing key with its default.
+ * (`Wire.StateDetailsJson`, the same fields under their snake_case names) all
+ * derive from this schema. Its own encoded form is camelCase JSON: decoding
+ * fills every missing key with its default, reads datetimes and UUIDs as
+ * Prefect's models do and normalises UUIDs to lowercase hyphenated.
  *
  * @category schemas
  * @since 0.2.0
@@ -119,19 +121,37 @@ export const make = (input?: Input | StateDetails): StateDetails => {
   if (input === undefined || input === empty) return empty
   // Details built here are frozen and complete: reuse them as they are.
   if (built.has(input)) return input as StateDetails
-  const source = input as Record<string, unknown>
-  const out: Record<string, unknown> = {}
-  let isDefault = true
-  for (let i = 0; i < fields.length; i++) {
-    const key = fields[i]!
-    const value = source[key] ?? defaults[i]
-    if (value !== defaults[i]) isDefault = false
-    out[key] = value
+  // One fixed-shape literal: fast to allocate, one hidden class for all details. Typed as
+  // `StateDetails`, so the compiler holds it to the schema's fields, no more and no fewer.
+  const out: StateDetails = {
+    flowRunId: input.flowRunId ?? null,
+    taskRunId: input.taskRunId ?? null,
+    childFlowRunId: input.childFlowRunId ?? null,
+    scheduledTime: input.scheduledTime ?? null,
+    cacheKey: input.cacheKey ?? null,
+    cacheExpiration: input.cacheExpiration ?? null,
+    deferred: input.deferred ?? null,
+    untrackableResult: input.untrackableResult ?? false,
+    pauseTimeout: input.pauseTimeout ?? null,
+    pauseReschedule: input.pauseReschedule ?? false,
+    pauseKey: input.pauseKey ?? null,
+    runInputKeyset: input.runInputKeyset ?? null,
+    refreshCache: input.refreshCache ?? null,
+    retriable: input.retriable ?? null,
+    transitionId: input.transitionId ?? null,
+    taskParametersId: input.taskParametersId ?? null,
+    traceparent: input.traceparent ?? null,
+    deploymentConcurrencyLeaseId: input.deploymentConcurrencyLeaseId ?? null
   }
-  if (isDefault) return empty
+  if (isDefault(out)) return empty
   Object.freeze(out)
   built.add(out)
-  return out as unknown as StateDetails
+  return out
+}
+
+const isDefault = (d: StateDetails): boolean => {
+  for (let i = 0; i < fields.length; i++) if (d[fields[i]!] !== defaults[i]) return false
+  return true
 }
 
 const built = new WeakSet<object>()

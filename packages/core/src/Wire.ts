@@ -317,11 +317,6 @@ const StateDetailsType = Schema.declare<StateDetails.StateDetails>(
   { expected: "StateDetails" }
 )
 
-const freezeKeyset = (d: StateDetails.StateDetails): StateDetails.StateDetails =>
-  d.runInputKeyset === null || Object.isFrozen(d.runInputKeyset)
-    ? d
-    : { ...d, runInputKeyset: Object.freeze(Object.fromEntries(Object.entries(d.runInputKeyset))) }
-
 type DetailsFields = typeof StateDetails.schema.fields
 
 const StateDetailsFields = Schema.Struct(
@@ -334,8 +329,11 @@ const StateDetailsFields = Schema.Struct(
 
 const detailsFromJson = (json: typeof StateDetailsFields.Type): StateDetails.StateDetails => {
   const input: Record<string, unknown> = {}
-  for (const key of StateDetails.fields) input[key] = (json as Record<string, unknown>)[StateDetails.jsonKeys[key]]
-  return StateDetails.make(freezeKeyset(input as unknown as StateDetails.StateDetails))
+  for (const key of StateDetails.fields) input[key] = json[StateDetails.jsonKeys[key]]
+  const keyset = json.run_input_keyset
+  // details are immutable all the way down; `Object.fromEntries` keeps a `__proto__` key a key
+  if (keyset !== null) input.runInputKeyset = Object.freeze(Object.fromEntries(Object.entries(keyset)))
+  return StateDetails.make(input as StateDetails.Input)
 }
 
 const detailsToJson = (details: StateDetails.StateDetails): typeof StateDetailsFields.Type => {

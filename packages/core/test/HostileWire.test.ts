@@ -11,7 +11,7 @@ import { Cause, Effect, Exit } from "effect"
 import { inspect } from "node:util"
 
 /** Each probe must finish well within this (ms); the suite's per-test timeout is the hard bound. */
-const probeBudget = 2_000
+const probeBudget = 5_000
 const maxMessage = 4_000
 
 const decoders: ReadonlyArray<readonly [string, (u: any) => Effect.Effect<unknown, Wire.WireError>]> = [

@@ -44,19 +44,33 @@ const isHex = (s: string, i: number): boolean => {
   return c < 128 && hexValue[c]! >= 0
 }
 
-const isLowerHex = (s: string, i: number): boolean => {
-  const c = s.charCodeAt(i)
-  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102)
-}
-
 /** Whether `s` holds a hyphenated UUID at `start` (36 code units, hex digits in any case). */
-const isHyphenatedAt = (s: string, start: number, hex: (s: string, i: number) => boolean): boolean => {
+const isHyphenatedAt = (s: string, start: number): boolean => {
   for (let i = 0; i < 36; i++) {
     const at = start + i
     if (i === 8 || i === 13 || i === 18 || i === 23) {
       if (s.charCodeAt(at) !== 45) return false
-    } else if (!hex(s, at)) return false
+    } else if (!isHex(s, at)) return false
   }
+  return true
+}
+
+// 1 for the lowercase hex digits `0-9a-f`, 0 for every other code unit below 128
+const lowerHex = new Uint8Array(128)
+for (let c = 48; c <= 57; c++) lowerHex[c] = 1
+for (let c = 97; c <= 102; c++) lowerHex[c] = 1
+
+/** The common case, checked without calls: a lowercase hyphenated UUID (36 code units). */
+const isLowerHyphenated = (s: string): boolean => {
+  if (s.charCodeAt(8) !== 45 || s.charCodeAt(13) !== 45 || s.charCodeAt(18) !== 45 || s.charCodeAt(23) !== 45) {
+    return false
+  }
+  // a code unit of 128 or more reads `undefined`, which is not 1
+  for (let i = 0; i < 8; i++) if (lowerHex[s.charCodeAt(i)] !== 1) return false
+  for (let i = 9; i < 13; i++) if (lowerHex[s.charCodeAt(i)] !== 1) return false
+  for (let i = 14; i < 18; i++) if (lowerHex[s.charCodeAt(i)] !== 1) return false
+  for (let i = 19; i < 23; i++) if (lowerHex[s.charCodeAt(i)] !== 1) return false
+  for (let i = 24; i < 36; i++) if (lowerHex[s.charCodeAt(i)] !== 1) return false
   return true
 }
 
@@ -70,18 +84,18 @@ const hyphenate = (hex: string): string =>
 export const normalizeUuid = (s: string): string | undefined => {
   switch (s.length) {
     case 36:
-      if (isHyphenatedAt(s, 0, isLowerHex)) return s
-      return isHyphenatedAt(s, 0, isHex) ? s.toLowerCase() : undefined
+      if (isLowerHyphenated(s)) return s
+      return isHyphenatedAt(s, 0) ? s.toLowerCase() : undefined
     case 32: {
       for (let i = 0; i < 32; i++) if (!isHex(s, i)) return undefined
       return hyphenate(s.toLowerCase())
     }
     case 38:
-      return s.charCodeAt(0) === 123 && s.charCodeAt(37) === 125 && isHyphenatedAt(s, 1, isHex)
+      return s.charCodeAt(0) === 123 && s.charCodeAt(37) === 125 && isHyphenatedAt(s, 1)
         ? s.slice(1, 37).toLowerCase()
         : undefined
     case 45:
-      return s.startsWith("urn:uuid:") && isHyphenatedAt(s, 9, isHex) ? s.slice(9).toLowerCase() : undefined
+      return s.startsWith("urn:uuid:") && isHyphenatedAt(s, 9) ? s.slice(9).toLowerCase() : undefined
     default:
       return undefined
   }

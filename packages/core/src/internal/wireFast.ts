@@ -28,26 +28,24 @@ export const needsClock: unique symbol = Symbol("needsClock")
 
 const hasOwn = Object.prototype.hasOwnProperty
 
-/** A field reader: the decoded value, the default when the key is absent, or `bail`. */
-type Reader = (v: unknown) => unknown
+// The shape of each detail field, from its schema in the `StateDetails` declaration.
+const UUID = 0
+const DATETIME = 1
+const STRING = 2
+const BOOLEAN = 3
+const FLAG = 4
+const KEYSET = 5
 
-const nullable = (read: (v: unknown) => unknown): Reader => (v) => v === null ? null : read(v)
+const kinds = new Map<unknown, number>([
+  [Field.uuid, UUID],
+  [Field.dateTime, DATETIME],
+  [Field.string, STRING],
+  [Field.boolean, BOOLEAN],
+  [Field.flag, FLAG],
+  [Field.keyset, KEYSET]
+])
 
-const readUuid: Reader = nullable((v) => typeof v === "string" ? normalizeUuid(v) ?? bail : bail)
-
-const readDateTime: Reader = nullable((v) => {
-  const ms = parseDateTimeValue(v)
-  return Number.isNaN(ms) ? bail : DateTime.makeUnsafe(ms)
-})
-
-const readString: Reader = (v) => v === null || typeof v === "string" ? v : bail
-
-const readBoolean: Reader = (v) => v === null || typeof v === "boolean" ? v : bail
-
-const readFlag: Reader = (v) => typeof v === "boolean" ? v : bail
-
-const readKeyset: Reader = (v) => {
-  if (v === null) return v
+const readKeyset = (v: unknown): unknown => {
   if (!isPlainObject(v)) return bail
   const entries: Array<[string, string]> = []
   for (const key in v) {
@@ -60,46 +58,116 @@ const readKeyset: Reader = (v) => {
   return Object.freeze(Object.fromEntries(entries))
 }
 
-const readers = new Map<unknown, Reader>([
-  [Field.uuid, readUuid],
-  [Field.dateTime, readDateTime],
-  [Field.string, readString],
-  [Field.boolean, readBoolean],
-  [Field.flag, readFlag],
-  [Field.keyset, readKeyset]
-])
-
-interface DetailField {
-  readonly name: string
-  readonly key: string
-  readonly read: Reader
-  readonly fallback: unknown
+/** A present field's decoded value, or `bail`. */
+const read = (kind: number, v: unknown): unknown => {
+  switch (kind) {
+    case UUID:
+      return v === null ? null : typeof v === "string" ? normalizeUuid(v) ?? bail : bail
+    case DATETIME: {
+      if (v === null) return null
+      const ms = parseDateTimeValue(v)
+      return Number.isNaN(ms) ? bail : DateTime.makeUnsafe(ms)
+    }
+    case STRING:
+      return v === null || typeof v === "string" ? v : bail
+    case BOOLEAN:
+      return v === null || typeof v === "boolean" ? v : bail
+    case FLAG:
+      return typeof v === "boolean" ? v : bail
+    default:
+      return v === null ? null : readKeyset(v)
+  }
 }
 
-const detailFields: ReadonlyArray<DetailField> = StateDetails.fields.map((name) => {
-  const read = readers.get(StateDetails.schema.fields[name])
-  if (read === undefined) throw new Error(`StateDetails.${name}: no fast reader for its shape`)
-  return { name, key: StateDetails.jsonKeys[name], read, fallback: StateDetails.empty[name] }
+/** Thrown by a field reader to bail out of the whole document (the caller catches it). */
+class Bail {}
+
+/** A detail field: its value, the default when the key is absent, or a throw of `Bail`. */
+const field = (v: unknown, u: object, key: string, kind: number): unknown => {
+  if (v === undefined) {
+    // an own key holding `undefined` is not JSON: the schema reports it
+    if (hasOwn.call(u, key)) throw new Bail()
+    return kind === FLAG ? false : null
+  }
+  const value = read(kind, v)
+  if (value === bail) throw new Bail()
+  return value
+}
+
+type DetailsJson = { readonly [K in keyof StateDetails.StateDetails as StateDetails.SnakeCase<K>]?: unknown }
+
+// Named reads in one literal keep this path fast; the compiler holds the literal to the
+// declaration's names (camelCase and snake_case), and `shapesMatch` below to its shapes.
+const readDetails = (u: DetailsJson): StateDetails.Input => ({
+  flowRunId: field(u.flow_run_id, u, "flow_run_id", UUID) as string | null,
+  taskRunId: field(u.task_run_id, u, "task_run_id", UUID) as string | null,
+  childFlowRunId: field(u.child_flow_run_id, u, "child_flow_run_id", UUID) as string | null,
+  scheduledTime: field(u.scheduled_time, u, "scheduled_time", DATETIME) as DateTime.Utc | null,
+  cacheKey: field(u.cache_key, u, "cache_key", STRING) as string | null,
+  cacheExpiration: field(u.cache_expiration, u, "cache_expiration", DATETIME) as DateTime.Utc | null,
+  deferred: field(u.deferred, u, "deferred", BOOLEAN) as boolean | null,
+  untrackableResult: field(u.untrackable_result, u, "untrackable_result", FLAG) as boolean,
+  pauseTimeout: field(u.pause_timeout, u, "pause_timeout", DATETIME) as DateTime.Utc | null,
+  pauseReschedule: field(u.pause_reschedule, u, "pause_reschedule", FLAG) as boolean,
+  pauseKey: field(u.pause_key, u, "pause_key", STRING) as string | null,
+  runInputKeyset: field(
+    u.run_input_keyset,
+    u,
+    "run_input_keyset",
+    KEYSET
+  ) as StateDetails.StateDetails["runInputKeyset"],
+  refreshCache: field(u.refresh_cache, u, "refresh_cache", BOOLEAN) as boolean | null,
+  retriable: field(u.retriable, u, "retriable", BOOLEAN) as boolean | null,
+  transitionId: field(u.transition_id, u, "transition_id", UUID) as string | null,
+  taskParametersId: field(u.task_parameters_id, u, "task_parameters_id", UUID) as string | null,
+  traceparent: field(u.traceparent, u, "traceparent", STRING) as string | null,
+  deploymentConcurrencyLeaseId: field(
+    u.deployment_concurrency_lease_id,
+    u,
+    "deployment_concurrency_lease_id",
+    UUID
+  ) as string | null
 })
+
+// The shapes in `readDetails` are checked against the declaration when this module loads:
+// for each field, values its declared shape accepts must pass and values it rejects must not.
+// The probes tell the six shapes apart.
+const probes: ReadonlyArray<readonly [accepted: ReadonlyArray<unknown>, rejected: ReadonlyArray<unknown>]> = [
+  [["0190c6a4-7b2e-7d3c-9a1f-2b3c4d5e6f70", null], ["x", 0]], // UUID
+  [[0, null], ["x"]], // DATETIME
+  [["x", null], [0]], // STRING
+  [[true, null], ["x"]], // BOOLEAN
+  [[true], [null]], // FLAG
+  [[{}, null], ["x"]] // KEYSET
+]
+
+const accepts = (key: string, value: unknown): boolean => {
+  try {
+    readDetails({ [key]: value })
+    return true
+  } catch {
+    return false
+  }
+}
+
+for (const name of StateDetails.fields) {
+  const kind = kinds.get(StateDetails.schema.fields[name])
+  if (kind === undefined) throw new Error(`StateDetails.${name}: no fast reader for its shape`)
+  const key = StateDetails.jsonKeys[name]
+  const [accepted, rejected] = probes[kind]!
+  if (!accepted.every((v) => accepts(key, v)) || rejected.some((v) => accepts(key, v))) {
+    throw new Error(`StateDetails.${name}: the fast reader does not match its declared shape`)
+  }
+}
 
 const fastDetails = (u: unknown): StateDetails.Input | typeof bail => {
   if (!isPlainObject(u)) return bail
-  const out: Record<string, unknown> = {}
-  for (let i = 0; i < detailFields.length; i++) {
-    const field = detailFields[i]!
-    const v = u[field.key]
-    let value: unknown
-    if (v === undefined) {
-      // an own key holding `undefined` is not JSON: the schema reports it
-      if (hasOwn.call(u, field.key)) return bail
-      value = field.fallback
-    } else {
-      value = field.read(v)
-      if (value === bail) return bail
-    }
-    out[field.name] = value
+  try {
+    return readDetails(u)
+  } catch (e) {
+    if (e instanceof Bail) return bail
+    throw e
   }
-  return out as StateDetails.Input
 }
 
 const own = (o: Record<string, unknown>, key: string): unknown => {

@@ -93,6 +93,48 @@ class Leave {
  * Iterative, so deep nesting does not overflow the stack.
  */
 export const isJson = (root: unknown): root is Schema.Json => {
+  // small values (state data, metadata) take a recursive walk without allocations; a value
+  // nested deeper than 32 levels (or a cycle) is walked again iteratively
+  const shallow = isJsonShallow(root, 32)
+  return shallow === tooDeep ? isJsonDeep(root) : shallow
+}
+
+const tooDeep = 2
+
+/** `true`/`false`, or `tooDeep` when the value nests deeper than `depth`. */
+const isJsonShallow = (v: unknown, depth: number): boolean | typeof tooDeep => {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return true
+    case "number":
+      return Number.isFinite(v)
+    case "object":
+      break
+    default:
+      return false
+  }
+  if (v === null) return true
+  if (depth === 0) return tooDeep
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      if (!(i in v)) return false
+      const r = isJsonShallow(v[i], depth - 1)
+      if (r !== true) return r
+    }
+    return true
+  }
+  if (!isPlainObject(v)) return false
+  for (const key in v) {
+    if (hasOwn.call(v, key)) {
+      const r = isJsonShallow(v[key], depth - 1)
+      if (r !== true) return r
+    }
+  }
+  return true
+}
+
+const isJsonDeep = (root: unknown): boolean => {
   switch (typeof root) {
     case "string":
     case "boolean":
