@@ -6,8 +6,11 @@
  * reference codec and produces every error. `test/WireFuzz.test.ts` checks
  * the two against each other on random and hostile documents.
  *
- * The detail fields are read from the `StateDetails` declaration: each
- * field's shape (`Field.uuid`, `Field.dateTime`, ...) picks its reader.
+ * The detail fields are read with named property reads in one object
+ * literal (what keeps this path fast); the compiler holds the literal to the
+ * names of the `StateDetails` declaration, and a check when the module loads
+ * holds each field's reader to its declared shape (`Field.uuid`,
+ * `Field.dateTime`, ...).
  *
  * @internal
  */
