@@ -727,6 +727,14 @@ const typeOnlySerializer = (json: StateCreateEncoded): StateCreateEncoded => {
 
 const encodeStateCreateSchema = encoder("StateCreate", StateCreateBody)
 
+// a getter in the data could throw on this second walk: the failure stays a WireError
+const encodeStateCreateTypeOnly = (proposal: StateCreate): Effect.Effect<StateCreateEncoded, WireError> =>
+  Effect.flatMap(encodeStateCreateSchema(proposal), (json) =>
+    Effect.try({
+      try: () => typeOnlySerializer(json),
+      catch: (defect) => new WireError({ codec: "StateCreate", operation: "encode", issue: unreadable(defect) })
+    }))
+
 /**
  * Encodes a proposal (from {@link toStateCreate}) into the JSON object
  * Prefect's `set_state` takes as `state`: exactly `type`, `name`, `message`,
@@ -754,7 +762,7 @@ export const encodeStateCreate = (
   options?: EncodeStateCreateOptions
 ): Effect.Effect<StateCreateEncoded, WireError> =>
   options?.serializerFields === "typeOnly"
-    ? Effect.map(encodeStateCreateSchema(proposal), typeOnlySerializer)
+    ? encodeStateCreateTypeOnly(proposal)
     : encodeStateCreateSchema(proposal)
 
 type Fast = State.State<unknown> | Effect.Effect<State.State<unknown>, WireError> | typeof bail | typeof needsClock

@@ -181,6 +181,32 @@ describe("HostileWire: encoders build outputs without prototype setters", () => 
     }
   })
 
+  it("encoders return a typed failure for hostile values too", () => {
+    // a getter that answers as often as the schema reads it, then throws on the next read:
+    // the typeOnly rewrite of the encoded data is that next read
+    let reads = 0
+    let limit = Number.POSITIVE_INFINITY
+    const data = Object.defineProperty({ storage_key: "k", serializer: { type: "json" } }, "extra", {
+      enumerable: true,
+      get() {
+        if (++reads > limit) throw new Error("one read too many")
+        return 1
+      }
+    })
+    const proposal: Wire.StateCreate = { ...Wire.toStateCreate(State.Completed()), data: data as never }
+    probe("encodeStateCreate(full)", () => Wire.encodeStateCreate(proposal))
+    limit = reads
+    reads = 0
+    const error = expectFailure(
+      "encodeStateCreate(typeOnly, getter)",
+      () => Wire.encodeStateCreate(proposal, { serializerFields: "typeOnly" })
+    )
+    assert.include(error.message, "one read too many")
+    const hostileState = State.Completed({ data: throwingGetter("x") })
+    expectFailure("encodeStateResponse(revoked data)", () => Wire.encodeStateResponse(hostileState))
+    expectFailure("encodeStateDetails(revoked)", () => Wire.encodeStateDetails(revoked() as never))
+  })
+
   it("decoded keysets and toStateCreate outputs keep plain prototypes", () => {
     const keyset = JSON.parse(`{"__proto__": "x", "schema": "s"}`)
     for (
