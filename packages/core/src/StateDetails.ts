@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import { isBuilt, register } from "./internal/detailsRegistry.ts"
 import { Field } from "./internal/wireSchemas.ts"
 
 /**
@@ -120,7 +121,7 @@ const defaults: ReadonlyArray<unknown> = fields.map((key) => empty[key])
 export const make = (input?: Input | StateDetails): StateDetails => {
   if (input === undefined || input === empty) return empty
   // Details built here are frozen and complete: reuse them as they are.
-  if (built.has(input)) return input as StateDetails
+  if (isBuilt(input)) return input as StateDetails
   // One fixed-shape literal: fast to allocate, one hidden class for all details. Typed as
   // `StateDetails`, so the compiler holds it to the schema's fields, no more and no fewer.
   const out: StateDetails = {
@@ -143,18 +144,13 @@ export const make = (input?: Input | StateDetails): StateDetails => {
     traceparent: input.traceparent ?? null,
     deploymentConcurrencyLeaseId: input.deploymentConcurrencyLeaseId ?? null
   }
-  if (isDefault(out)) return empty
-  Object.freeze(out)
-  built.add(out)
-  return out
+  return isDefault(out) ? empty : register(out)
 }
 
 const isDefault = (d: StateDetails): boolean => {
   for (let i = 0; i < fields.length; i++) if (d[fields[i]!] !== defaults[i]) return false
   return true
 }
-
-const built = new WeakSet<object>()
 
 /**
  * Returns details with some fields replaced (a new value; the input is not touched).

@@ -21,6 +21,7 @@ import * as ResultRecord from "../ResultRecord.ts"
 import * as State from "../State.ts"
 import * as StateDetails from "../StateDetails.ts"
 import * as StateType from "../StateType.ts"
+import { register } from "./detailsRegistry.ts"
 import { normalizeUuid, parseDateTimeValue } from "./scalars.ts"
 import { classifyData, Field, isPlainObject } from "./wireSchemas.ts"
 
@@ -101,7 +102,7 @@ type DetailsJson = { readonly [K in keyof StateDetails.StateDetails as StateDeta
 
 // Named reads in one literal keep this path fast; the compiler holds the literal to the
 // declaration's names (camelCase and snake_case), and `shapesMatch` below to its shapes.
-const readDetails = (u: DetailsJson): StateDetails.Input => ({
+const readDetails = (u: DetailsJson): StateDetails.StateDetails => ({
   flowRunId: field(u.flow_run_id, u, "flow_run_id", UUID) as string | null,
   taskRunId: field(u.task_run_id, u, "task_run_id", UUID) as string | null,
   childFlowRunId: field(u.child_flow_run_id, u, "child_flow_run_id", UUID) as string | null,
@@ -163,7 +164,7 @@ for (const name of StateDetails.fields) {
   }
 }
 
-const fastDetails = (u: unknown): StateDetails.Input | typeof bail => {
+const fastDetails = (u: unknown): StateDetails.StateDetails | typeof bail => {
   if (!isPlainObject(u)) return bail
   try {
     return readDetails(u)
@@ -171,6 +172,19 @@ const fastDetails = (u: unknown): StateDetails.Input | typeof bail => {
     if (e instanceof Bail) return bail
     throw e
   }
+}
+
+/**
+ * Complete details as `StateDetails.make` would return them: the shared empty
+ * value when every field holds its default, else the same object, frozen and
+ * registered (so `State.make` takes it without a copy).
+ */
+const adopt = (details: StateDetails.StateDetails): StateDetails.StateDetails => {
+  const fields = StateDetails.fields
+  for (let i = 0; i < fields.length; i++) {
+    if (details[fields[i]!] !== StateDetails.empty[fields[i]!]) return register(details)
+  }
+  return StateDetails.empty
 }
 
 const own = (o: Record<string, unknown>, key: string): unknown => {
@@ -224,16 +238,17 @@ export const fastStateResponse = <E>(
   const updated = optionalDateTime(own(u, "updated"))
   if (updated === bail) return bail
   const rawDetails = own(u, "state_details")
-  let details: StateDetails.Input = StateDetails.empty
+  let details: StateDetails.StateDetails = StateDetails.empty
   if (rawDetails !== undefined) {
     const d = fastDetails(rawDetails)
     if (d === bail) return bail
     details = d
   }
-  if (type === "SCHEDULED" && (details.scheduledTime ?? null) === null) {
+  if (type === "SCHEDULED" && details.scheduledTime === null) {
     if (clock === undefined) return needsClock
     details = { ...details, scheduledTime: DateTime.makeUnsafe(clock.currentTimeMillisUnsafe()) }
   }
+  if (details !== StateDetails.empty) details = adopt(details)
   const data = own(u, "data")
   if (data === bail) return bail
   const kind = data === undefined || data === null ? "json" : classifyData(data)
