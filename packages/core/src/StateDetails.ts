@@ -123,7 +123,8 @@ export const make = (input?: Input | StateDetails): StateDetails => {
   // Details built here are frozen and complete: reuse them as they are.
   if (isBuilt(input)) return input as StateDetails
   // One fixed-shape literal: fast to allocate, one hidden class for all details. Typed as
-  // `StateDetails`, so the compiler holds it to the schema's fields, no more and no fewer.
+  // `StateDetails`, so the compiler holds it to the schema's fields, no more and no fewer; a test
+  // holds its defaults to the schema's (`make({})` is `empty`).
   const out: StateDetails = {
     flowRunId: input.flowRunId ?? null,
     taskRunId: input.taskRunId ?? null,
