@@ -18,6 +18,7 @@
  */
 import * as DateTime from "effect/DateTime"
 import { formatEpochMillis, parseEpochMillis } from "./isoDate.ts"
+import * as Scalars from "./scalars.ts"
 import { reprString } from "./pyrepr.ts"
 
 /** A JSON encoding or decoding failure, with a Python-like message. */
@@ -664,13 +665,8 @@ export const parse = (text: string, hook?: (o: Record<string, unknown>) => unkno
 
 const hasOwn = Object.prototype.hasOwnProperty
 
-const uuidPattern = /^(?:urn:uuid:)?\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i
-
-/** A UUID in Python's `str(UUID)` form (lowercase, hyphenated), or `undefined`. */
-export const normalizeUuid = (s: string): string | undefined => {
-  const m = uuidPattern.exec(s)
-  return m === null ? undefined : `${m[1]}-${m[2]}-${m[3]}-${m[4]}-${m[5]}`.toLowerCase()
-}
+/** A UUID in Python's `str(UUID)` form (lowercase, hyphenated), or `undefined` (pydantic's rules). */
+export const normalizeUuid: (s: string) => string | undefined = Scalars.normalizeUuid
 
 const utf8Encoder = new TextEncoder()
 
@@ -771,5 +767,27 @@ export const describe = (u: unknown): string => {
     return dumps(u, { python: true, prefect: false })
   } catch {
     return typeName(u)
+  }
+}
+
+/** `text` cut to at most `max` characters (ending in "…" when cut), never inside a surrogate pair. */
+export const capText = (text: string, max: number): string => {
+  if (text.length <= max) return text
+  let end = max - 1
+  const last = text.charCodeAt(end - 1)
+  if (last >= 0xd800 && last <= 0xdbff) end--
+  return text.slice(0, end) + "…"
+}
+
+/**
+ * {@link describe}, capped at `max` characters, for error messages that must
+ * stay small whatever the input (a long string is cut before it is rendered);
+ * never throws, even on a revoked proxy or a throwing getter.
+ */
+export const describeCapped = (u: unknown, max = 80): string => {
+  try {
+    return capText(describe(typeof u === "string" && u.length > max ? u.slice(0, max) : u), max)
+  } catch {
+    return "a value that cannot be shown"
   }
 }

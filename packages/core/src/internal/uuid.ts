@@ -47,8 +47,3 @@ export const v4HexFromBytes = (bytes: ArrayLike<number>): string => {
   }
   return out
 }
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-/** Tells whether a string is a hyphenated UUID. */
-export const isUuid = (s: string): boolean => uuidPattern.test(s)
