@@ -20,6 +20,16 @@ export * as Failure from "./Failure.ts"
 export * as FaultInjection from "./FaultInjection.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as IdGenerator from "./IdGenerator.ts"
+
+/**
+ * @since 0.2.0
+ */
+export * as LockManager from "./LockManager.ts"
+
+/**
  * @since 0.1.0
  */
 export * as ResultRecord from "./ResultRecord.ts"
