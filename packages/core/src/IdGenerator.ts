@@ -89,7 +89,7 @@ export const withSeed = (seed: string | number) => <A, E, R>(self: Effect.Effect
  * @category constructors
  * @since 0.2.0
  */
-export const storageKey: Effect.Effect<string> = IdGenerator.useSync((generator) => generator.storageKey())
+export const storageKey: Effect.Effect<string> = Effect.sync(() => Uuid.current().storageKey())
 
 /**
  * Draws a state id (a UUIDv7 of the current `Clock` time) from the fiber's

@@ -135,13 +135,10 @@ export interface ResultStoreShape {
    * Effect's `KeyValueStore.toSchemaStore` does), and fails with a
    * `SerializationError` when the value does not match.
    */
-  readonly read: {
-    <S extends Serializer.SchemaWithoutServices>(
-      key: string,
-      options: ReadOptions & { readonly schema: S }
-    ): Effect.Effect<ResultRecord.ResultRecord<S["Type"]>, ReadError>
-    (key: string, options?: ReadOptions): Effect.Effect<ResultRecord.ResultRecord<unknown>, ReadError>
-  }
+  readonly read: <S extends Serializer.SchemaWithoutServices = never>(
+    key: string,
+    options?: ReadOptions<S>
+  ) => Effect.Effect<ResultRecord.ResultRecord<ReadValue<S>>, ReadError>
   /** Whether a readable, unexpired record exists at `key`; reads metadata only; never fails. */
   readonly exists: (key: string) => Effect.Effect<boolean>
   /**
@@ -187,14 +184,22 @@ export interface ResultStoreShape {
  * @category models
  * @since 0.2.0
  */
-export interface ReadOptions {
+export interface ReadOptions<S extends Serializer.SchemaWithoutServices = never> {
   /** The lock holder reading (default: the current fiber's holder); a read waits for other holders' locks. */
   readonly holder?: string | undefined
   /** The backup serializer for raw results (default: the store's); a typed one also decodes the read. */
   readonly serializer?: Serializer.Serializer | undefined
   /** Decode (and validate) the stored value with this schema, cached or not. */
-  readonly schema?: Serializer.SchemaWithoutServices | undefined
+  readonly schema?: S | undefined
 }
+
+/**
+ * The value type of a read: the schema's type when a schema is given, else `unknown`.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type ReadValue<S extends Serializer.SchemaWithoutServices> = [S] extends [never] ? unknown : S["Type"]
 
 /**
  * The errors of {@link ResultStoreShape.read}.
@@ -609,7 +614,10 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
       })
     }
 
-    const readResolved = (resolved: string, readOptions: ReadOptions | undefined): Read => {
+    const readResolved = (
+      resolved: string,
+      readOptions: ReadOptions<Serializer.SchemaWithoutServices> | undefined
+    ): Read => {
       const backup = readOptions?.serializer ?? serializer
       const schema = readOptions?.schema
       const typed = schema !== undefined ? Serializer.typedBySchema(schema) : backup.typed
@@ -624,7 +632,7 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
         : Effect.flatMap(waitUnlessHolder(baseKey(resolved), readOptions?.holder), () => read)
     }
 
-    const read = ((key: string, readOptions?: ReadOptions) =>
+    const read = ((key: string, readOptions?: ReadOptions<Serializer.SchemaWithoutServices>) =>
       resolveKey === undefined
         ? readResolved(key, readOptions)
         : Effect.flatMap(resolveKey(key), (resolved) => readResolved(resolved, readOptions))) as ResultStoreShape[
