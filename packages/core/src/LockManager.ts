@@ -63,6 +63,20 @@ export interface LockManagerShape {
 export class LockManager extends Context.Service<LockManager, LockManagerShape>()("@runstate/core/LockManager") {}
 
 /**
+ * Whether `input` has no parts `Duration.fromInput` would silently read as zero:
+ * `NaN`, or a parts object (`{ seconds: … }`) with a part that is not a
+ * non-negative finite number.
+ */
+const wellFormed = (input: unknown): boolean => {
+  if (typeof input === "number") return !Number.isNaN(input)
+  if (typeof input !== "object" || input === null || Duration.isDuration(input) || Array.isArray(input)) return true
+  for (const part of Object.values(input)) {
+    if (typeof part !== "number" || !Number.isFinite(part) || part < 0) return false
+  }
+  return true
+}
+
+/**
  * A lock timeout in milliseconds, as every lock manager reads it: absent (or
  * infinite) = `undefined` (wait forever); a valid, non-negative duration = its
  * milliseconds; anything else fails with `InvalidState`
@@ -73,11 +87,13 @@ export class LockManager extends Context.Service<LockManager, LockManagerShape>(
  */
 export const timeoutMillis = (input: Duration.Input | undefined): Effect.Effect<number | undefined, InvalidState> => {
   if (input === undefined) return Effect.succeed(undefined)
-  let decoded: Option.Option<Duration.Duration>
-  try {
-    decoded = Duration.fromInput(input)
-  } catch {
-    decoded = Option.none()
+  let decoded: Option.Option<Duration.Duration> = Option.none()
+  if (wellFormed(input)) {
+    try {
+      decoded = Duration.fromInput(input)
+    } catch {
+      decoded = Option.none()
+    }
   }
   const millis = Option.isNone(decoded) ? NaN : Duration.toMillis(decoded.value)
   if (Number.isNaN(millis) || millis < 0) {

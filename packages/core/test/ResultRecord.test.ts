@@ -574,25 +574,31 @@ describe("ResultRecord.makeCodec — envelopes whose metadata text the codec has
   it("law: a known envelope reads as a full read does (same metadata text, any key, any expiration, any JSON value)", () => {
     const expiration = fc.option(fc.integer({ min: 0, max: 4e12 }).map((ms) => DateTime.makeUnsafe(ms)), { nil: null })
     fc.assert(
-      fc.property(fc.string({ unit: "binary" }), fc.jsonValue(), expiration, expiration, (key, value, exp, primerExp) => {
-        const metadata = ResultRecord.makeMetadata({ storageKey: key, serializer: Serializer.json, expiration: exp })
-        const text = Effect.runSync(
-          Effect.map(ResultRecord.serialize(ResultRecord.make({ metadata, result: value })), (b) => dec.decode(b))
-        )
-        const full = fullRead(text)
-        const primer = primerFor(
-          ResultRecord.makeMetadata({ storageKey: "p", serializer: Serializer.json, expiration: primerExp })
-        )
-        const known = knownRead(primer, text)
-        expect(known._tag).toBe(full._tag)
-        if (full._tag === "Success" && known._tag === "Success") {
-          expect(known.value.result).toStrictEqual(full.value.result)
-          expect(ResultRecord.metadataToJson(known.value.metadata)).toStrictEqual(
-            ResultRecord.metadataToJson(full.value.metadata)
+      fc.property(
+        fc.string({ unit: "binary" }),
+        fc.jsonValue(),
+        expiration,
+        expiration,
+        (key, value, exp, primerExp) => {
+          const metadata = ResultRecord.makeMetadata({ storageKey: key, serializer: Serializer.json, expiration: exp })
+          const text = Effect.runSync(
+            Effect.map(ResultRecord.serialize(ResultRecord.make({ metadata, result: value })), (b) => dec.decode(b))
           )
-          expect(known.value.metadata.serializer).toBe(full.value.metadata.serializer)
+          const full = fullRead(text)
+          const primer = primerFor(
+            ResultRecord.makeMetadata({ storageKey: "p", serializer: Serializer.json, expiration: primerExp })
+          )
+          const known = knownRead(primer, text)
+          expect(known._tag).toBe(full._tag)
+          if (full._tag === "Success" && known._tag === "Success") {
+            expect(known.value.result).toStrictEqual(full.value.result)
+            expect(ResultRecord.metadataToJson(known.value.metadata)).toStrictEqual(
+              ResultRecord.metadataToJson(full.value.metadata)
+            )
+            expect(known.value.metadata.serializer).toBe(full.value.metadata.serializer)
+          }
         }
-      }),
+      ),
       params
     )
   })
@@ -642,7 +648,9 @@ describe("ResultRecord.makeCodec — envelopes whose metadata text the codec has
         const full = Effect.runSync(Effect.exit(ResultRecord.deserializeEnvelope(text)))
         expect(known._tag).toBe(full._tag)
         if (full._tag === "Success" && known._tag === "Success") {
-          expect(ResultRecord.metadataToJson(known.value)).toStrictEqual(ResultRecord.metadataToJson(full.value.metadata))
+          expect(ResultRecord.metadataToJson(known.value)).toStrictEqual(
+            ResultRecord.metadataToJson(full.value.metadata)
+          )
         }
       }),
       params

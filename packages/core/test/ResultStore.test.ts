@@ -917,7 +917,10 @@ describe("ResultStore: error messages are capped", () => {
         yield* Effect.exit(ResultRecord.deserialize(encoder.encode(text), Serializer.schema(Schema.String)))
       )
       assert.isBelow(backupError.message.length, 2000)
-      const typed = yield* ResultStore.make({ store: spy.store, serializer: Serializer.schema(Schema.Array(Schema.String)) })
+      const typed = yield* ResultStore.make({
+        store: spy.store,
+        serializer: Serializer.schema(Schema.Array(Schema.String))
+      })
       const encodeError = expectFailure(yield* Effect.exit(typed.write(big, { key: "k" })))
       assert.isBelow(encodeError.message.length, 5000)
       const keyError = expectFailure(yield* Effect.exit(store.read("x".repeat(1_000_000))))
