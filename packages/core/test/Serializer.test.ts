@@ -760,3 +760,52 @@ describe("Serializer.json fast paths agree with the exact implementations (fast-
       }
     }))
 })
+
+describe("Serializer.json: dict key order (a documented limit)", () => {
+  const text = (u: unknown) => new TextDecoder().decode(Effect.runSync(Serializer.json.dumps(u)))
+
+  it("a read-then-write round trip puts integer-like keys first; a Map keeps Python's order", () => {
+    const read = Effect.runSync(Serializer.json.loads(new TextEncoder().encode("{\"b\": 1, \"a\": 2, \"10\": 3}")))
+    expect(text(read)).toBe("{\"10\": 3, \"b\": 1, \"a\": 2}")
+    // The way around it: a Map (or pairs) written in the order wanted.
+    expect(text(new Map<string, number>([["b", 1], ["a", 2], ["10", 3]]))).toBe("{\"b\": 1, \"a\": 2, \"10\": 3}")
+  })
+})
+
+describe("Serializer.make and error texts", () => {
+  it.effect("a user serializer keeps its fields, text form and equality by fields", () =>
+    Effect.gen(function*() {
+      const make = () =>
+        Serializer.make({
+          fields: { type: "text/plain", encoding: "utf-8" },
+          dumps: (value) => Effect.succeed(new TextEncoder().encode(String(value))),
+          loads: (bytes) => Effect.succeed(new TextDecoder().decode(bytes)),
+          text: { dumps: String, loads: (t) => t }
+        })
+      const a = make()
+      expect(a.type).toBe("text/plain")
+      expect(a.fields).toStrictEqual({ type: "text/plain", encoding: "utf-8" })
+      expect(a.text?.dumps?.(5)).toBe("5")
+      expect(Equal.equals(a, make())).toBe(true)
+      expect(Serializer.json.text?.dumps).toBeTypeOf("function")
+      expect(Serializer.unknown({ type: "pickle" }).text).toBeUndefined()
+    }))
+
+  it.effect("schema errors and invalid data are described in at most a few hundred characters", () =>
+    Effect.gen(function*() {
+      const big = Array.from({ length: 1_000_000 }, (_, i) => i)
+      const typed = Serializer.schema(Schema.Array(Schema.String))
+      const error = yield* Effect.flip(typed.dumps(big))
+      expect(error.message.length).toBeLessThan(5000)
+      expect(error.message).toContain("Value does not match the schema")
+      const invalid = yield* Effect.flip(
+        Serializer.json.loads(
+          new TextEncoder().encode(JSON.stringify({ __class__: "datetime.datetime", data: big }))
+        )
+      )
+      expect(invalid.message.length).toBeLessThan(500)
+      expect(invalid.message).toContain("Invalid data for class 'datetime.datetime': [0, 1, 2")
+      const fields = yield* Effect.flip(Serializer.fromJson({ type: "json", jsonlib: big }))
+      expect(fields.message.length).toBeLessThan(500)
+    }))
+})
