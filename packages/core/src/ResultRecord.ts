@@ -18,6 +18,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
+import * as Exit from "effect/Exit"
 import * as Formatter from "effect/Formatter"
 import * as Hash from "effect/Hash"
 import * as Inspectable from "effect/Inspectable"
@@ -644,7 +645,9 @@ export const deserializeFromResultAndMetadata = (
 export interface Codec {
   /**
    * The record's envelope (see {@link serialize}): its text when the
-   * serializer has a text form (`Serializer.text`), else its bytes.
+   * serializer has a text form (`Serializer.text`), else its bytes. With a
+   * text form the answer is a finished `Exit`, which callers may read without
+   * running it.
    */
   readonly serialize: (record: ResultRecord<unknown>) => Effect.Effect<string | Uint8Array, SerializationError>
   /** {@link deserialize} of the stored text or bytes. */
@@ -689,7 +692,7 @@ export const makeCodec = (options?: {
   const serializeRecord: Codec["serialize"] = (record) => {
     const text = write(record)
     if (text === undefined) return serialize(record)
-    return typeof text === "string" ? Effect.succeed(text) : Effect.fail(text)
+    return typeof text === "string" ? Exit.succeed(text) : Exit.fail(text)
   }
 
   /** The metadata of a split envelope, with its own storage key and expiration. */

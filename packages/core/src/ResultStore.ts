@@ -15,6 +15,7 @@ import type * as DateTime from "effect/DateTime"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as KeyValueStore from "effect/persistence/KeyValueStore"
 import * as IdGenerator from "./IdGenerator.ts"
@@ -410,10 +411,16 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
 
     // --- create ------------------------------------------------------------------------------
 
-    const build = <A>(value: A, storageKey: string, expiration: DateTime.Utc | null): ResultRecord.ResultRecord<A> =>
+    const build = <A>(
+      value: A,
+      storageKey: string,
+      expiration: DateTime.Utc | null,
+      persisted = false
+    ): ResultRecord.ResultRecord<A> =>
       ResultRecord.make({
         metadata: ResultRecord.makeMetadata({ storageKey, serializer, expiration, storageBlockId }),
-        result: value
+        result: value,
+        persisted
       })
 
     const createResultRecord = <A>(
@@ -457,7 +464,13 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
       const expiration = stored.metadata.expiration
       const cached = () => void remember(storageKey, ResultRecord.markPersisted(stored))
       if (metadataStore === undefined) {
-        return Effect.flatMap(codec.serialize(stored), (envelope) => put(storageKey, envelope, expiration, cached))
+        const envelope = codec.serialize(stored)
+        if (Exit.isExit(envelope)) {
+          // A text envelope comes back as a finished `Exit`: written without another step.
+          const exit = envelope as Exit.Exit<string | Uint8Array, SerializationError>
+          if (Exit.isSuccess(exit)) return put(storageKey, exit.value, expiration, cached)
+        }
+        return Effect.flatMap(envelope, (text) => put(storageKey, text, expiration, cached))
       }
       const metadataKey = baseKey(storageKey)
       return Effect.flatMap(
@@ -533,7 +546,10 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
     const write: ResultStoreShape["write"] = (value, writeOptions) => {
       const key = writeOptions?.key
       if (key !== undefined && key !== "" && resolveKey === undefined) {
-        return Effect.suspend(() => persist(build(value, key, writeOptions?.expiration ?? null), writeOptions?.holder))
+        // Built persisted (it is never returned, only cached once written): no second record to mark it.
+        return Effect.suspend(() =>
+          persist(build(value, key, writeOptions?.expiration ?? null, true), writeOptions?.holder)
+        )
       }
       return Effect.flatMap(createResultRecord(value, writeOptions), (record) => persist(record, writeOptions?.holder))
     }
