@@ -789,6 +789,7 @@ describe("Serializer.make and error texts", () => {
       expect(Equal.equals(a, make())).toBe(true)
       expect(Serializer.json.text?.dumps).toBeTypeOf("function")
       expect(Serializer.unknown({ type: "pickle" }).text).toBeUndefined()
+      expect(yield* Effect.flatMap(a.dumps("hi"), a.loads)).toBe("hi")
     }))
 
   it.effect("schema errors and invalid data are described in at most a few hundred characters", () =>
