@@ -440,12 +440,12 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
     // --- persist -----------------------------------------------------------------------------
 
     /** Writes `value` at `key`, expiring when the record does and the storage can; `onDone` once written. */
-    const put = <B>(
+    const put = (
       key: string,
       value: string | Uint8Array,
       expiration: DateTime.Utc | null,
-      onDone: () => B
-    ): Effect.Effect<B, StorageError> =>
+      onDone: () => void
+    ): Effect.Effect<void, StorageError> =>
       expiration !== null && setWithExpiration !== undefined
         ? Effect.map(
           setWithExpiration(key, typeof value === "string" ? utf8Encoder.encode(value) : value, expiration),
@@ -453,7 +453,10 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
         )
         : Effect.matchCauseEffect(store.set(key, value), {
           onFailure: (cause) => Effect.failCause(Cause.map(cause, storageError("write", key))),
-          onSuccess: () => Effect.succeed(onDone())
+          onSuccess: () => {
+            onDone()
+            return Effect.void
+          }
         })
 
     /** Writes `stored` (what storage is to hold) at `storageKey` and caches it. */
@@ -476,7 +479,7 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
       return Effect.flatMap(
         ResultRecord.serializeResult(stored),
         (resultBytes) =>
-          put(storageKey, resultBytes, expiration, () => undefined).pipe(
+          put(storageKey, resultBytes, expiration, () => {}).pipe(
             Effect.andThen(ResultRecord.serializeMetadata(stored.metadata)),
             Effect.flatMap((metadataBytes) =>
               Effect.mapError(

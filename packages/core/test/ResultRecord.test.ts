@@ -501,15 +501,24 @@ describe("ResultRecord.serialize fast path (fast-check)", () => {
     Effect.promise(() =>
       fc.assert(
         fc.asyncProperty(fc.array(fc.tuple(metadata, result), { minLength: 1, maxLength: 4 }), async (pairs) => {
+          // One codec for the whole sequence: its writer remembers the last metadata text written.
+          const codec = ResultRecord.makeCodec()
           for (const [m, r] of pairs) {
             const record = ResultRecord.make({ metadata: m, result: r })
             const expected = await Effect.runPromise(Effect.exit(reference(record)))
             const actual = await Effect.runPromise(Effect.exit(ResultRecord.serialize(record)))
+            const viaCodec = await Effect.runPromise(Effect.exit(codec.serialize(record)))
             if (expected._tag === "Success") {
               expect(actual._tag).toBe("Success")
               if (actual._tag === "Success") expect(dec.decode(actual.value)).toBe(expected.value)
+              expect(viaCodec._tag).toBe("Success")
+              if (viaCodec._tag === "Success") {
+                const v = viaCodec.value
+                expect(typeof v === "string" ? v : dec.decode(v)).toBe(expected.value)
+              }
             } else {
               expect(actual._tag).toBe("Failure")
+              expect(viaCodec._tag).toBe("Failure")
             }
           }
         }),

@@ -88,18 +88,22 @@ const dumpsText = (record: ResultRecord<unknown>): string | SerializationError |
 /**
  * A writer of envelopes: `write(record)` is the envelope text when the
  * record's serializer has a text form (else `undefined`), or the
- * `SerializationError` writing fails with. It keeps the tail of the last
- * metadata written (one entry: the records of one store share it).
+ * `SerializationError` writing fails with. It keeps the metadata text between
+ * storage key and result of the last record written (one entry: the records
+ * of one store share it, unless their expirations differ).
  */
 export const makeWriter = (): (record: ResultRecord<unknown>) => string | SerializationError | undefined => {
   let lastSerializer: Serializer | undefined
   let lastVersion = ""
   let lastBlockId: string | null = null
+  let lastExpiration: number | null = null
   let lastTail = ""
+  let lastMiddle = ""
   return (record) => {
     const text = dumpsText(record)
     if (typeof text !== "string") return text
     const metadata = record.metadata
+    const expiration = metadata.expiration === null ? null : metadata.expiration.epochMilliseconds
     try {
       if (
         metadata.serializer !== lastSerializer || metadata.prefectVersion !== lastVersion ||
@@ -109,8 +113,13 @@ export const makeWriter = (): (record: ResultRecord<unknown>) => string | Serial
         lastSerializer = metadata.serializer
         lastVersion = metadata.prefectVersion
         lastBlockId = metadata.storageBlockId
+        lastExpiration = expiration
+        lastMiddle = expirationLabel + expirationText(metadata) + lastTail
+      } else if (expiration !== lastExpiration) {
+        lastExpiration = expiration
+        lastMiddle = expirationLabel + expirationText(metadata) + lastTail
       }
-      return envelopeWith(metadata, lastTail, text)
+      return head + nullableString(metadata.storageKey) + lastMiddle + PyJson.unicodeString(text) + "}"
     } catch (cause) {
       return writeError("result record", cause)
     }
