@@ -24,7 +24,7 @@ import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as SchemaGetter from "effect/SchemaGetter"
 import * as SchemaIssue from "effect/SchemaIssue"
-import { capText } from "./internal/pythonJson.ts"
+import { cutText } from "./internal/pythonJson.ts"
 import * as Scalars from "./internal/scalars.ts"
 import { bail, fastStateResponse, needsClock } from "./internal/wireFast.ts"
 import * as WireSchemas from "./internal/wireSchemas.ts"
@@ -49,7 +49,7 @@ const formatPathKey = (key: PropertyKey): string =>
     ? `[${key}]`
     : typeof key === "symbol"
     ? "[Symbol]"
-    : `[${JSON.stringify(capText(key, maxKeyText))}]`
+    : `[${JSON.stringify(cutText(key, maxKeyText))}]`
 
 const renderIssue = (issue: SchemaIssue.Issue): string => {
   let issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<unknown> | undefined }>
@@ -59,7 +59,7 @@ const renderIssue = (issue: SchemaIssue.Issue): string => {
     return "the issue cannot be rendered"
   }
   const lines = issues.slice(0, maxIssues).map((i) => {
-    const message = capText(i.message, maxIssueText)
+    const message = cutText(i.message, maxIssueText)
     const path = (i.path ?? []) as ReadonlyArray<PropertyKey>
     return path.length === 0 ? message : `${message}\n  at ${path.slice(0, 20).map(formatPathKey).join("")}`
   })
@@ -162,7 +162,7 @@ const unreadable = (defect: unknown): SchemaIssue.Issue => {
   } catch {
     reason = "unknown"
   }
-  return invalid(`Cannot read the input (${capText(reason, 120)})`)
+  return invalid(`Cannot read the input (${cutText(reason, 120)})`)
 }
 
 // -----------------------------------------------------------------------------
@@ -258,7 +258,7 @@ const decodeData = (u: Schema.Json): Effect.Effect<StateData, SchemaIssue.Issue>
     case "metadata":
       return Effect.mapError(
         ResultRecord.metadataFromJson(u),
-        (e) => invalid(`Invalid result record metadata: ${capText(e.message, maxIssueText)}`)
+        (e) => invalid(`Invalid result record metadata: ${cutText(e.message, maxIssueText)}`)
       )
     case "unpersisted":
       return Effect.succeed(null)
