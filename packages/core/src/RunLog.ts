@@ -235,6 +235,11 @@ const encodeData = (data: unknown): Effect.Effect<DataDocument> => {
   if (ResultRecord.isResultRecordMetadata(data)) {
     return Effect.succeed({ metadata: ResultRecord.metadataToJson(data) })
   }
+  // A persisted record's value is in the result store: the history keeps its
+  // metadata, which reads back as a state whose result is read from the store.
+  if (ResultRecord.isResultRecord(data) && data.persisted) {
+    return Effect.succeed({ metadata: ResultRecord.metadataToJson(data.metadata) })
+  }
   if (ResultRecord.isResultRecord(data)) {
     return ResultRecord.serialize(data).pipe(
       Effect.map((bytes): DataDocument => ({ record: utf8Decoder.decode(bytes) })),
@@ -316,7 +321,10 @@ const pad = (n: number, width: number): string => String(n).padStart(width, "0")
  * when another process records it.
  *
  * Data is written so that it reads back equal: result-record metadata as
- * Prefect's metadata JSON, a result record as Prefect's record envelope, JSON
+ * Prefect's metadata JSON; a persisted result record as its metadata (its
+ * value is in the result store, where `StateResult.getStateResult` reads it,
+ * and is not copied into the history); an unpersisted one as Prefect's record
+ * envelope; JSON
  * as is, anything else through Prefect's `json` serializer (an `Error` reads
  * back as an `Error` with its name and message, a `Date` as a `DateTime.Utc`
  * of the same instant); a value nothing can write is kept as its text.

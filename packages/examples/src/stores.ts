@@ -8,7 +8,7 @@ import * as path from "node:path"
 import { Layer, Redacted } from "effect"
 import { KeyValueStore } from "effect/persistence"
 import { PgClient } from "@effect/sql-pg"
-import { ResultStore } from "@runstate/core"
+import { ResultStore, RunLog } from "@runstate/core"
 import { NodeResultStore } from "@runstate/node"
 import * as NodeRedisResultStore from "@runstate/node/NodeRedisResultStore"
 
@@ -63,5 +63,31 @@ export const storeLayer = (spec: StoreSpec): Layer.Layer<ResultStore.ResultStore
       )
     case "Memory":
       return ResultStore.layerMemory
+  }
+}
+
+/**
+ * The run history of a spec, kept where its results are (under the prefix
+ * `runstate-history/`), so that `runstate inspect` and `runstate timeline`
+ * read it back later; memory for `memory`.
+ */
+export const historyLayer = (spec: StoreSpec): Layer.Layer<RunLog.RunLog, unknown> => {
+  switch (spec._tag) {
+    case "FileSystem":
+      return RunLog.layerKeyValueStore().pipe(
+        Layer.provide(NodeResultStore.layerFileSystemKeyValueStore(spec.directory))
+      )
+    case "Redis":
+      return RunLog.layerKeyValueStore().pipe(
+        Layer.provide(NodeRedisResultStore.layerRedisKeyValueStore({ prefix: "runstate-demo:" })),
+        Layer.provide(NodeRedisResultStore.layerRedisClient({ url: spec.url }))
+      )
+    case "Postgres":
+      return RunLog.layerKeyValueStore().pipe(
+        Layer.provide(KeyValueStore.layerSql({ table: "runstate_results" })),
+        Layer.provide(PgClient.layer({ url: Redacted.make(spec.url) }))
+      )
+    case "Memory":
+      return RunLog.layerMemory
   }
 }
