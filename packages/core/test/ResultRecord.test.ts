@@ -22,7 +22,7 @@ const failure = <A>(effect: Effect.Effect<A, RunError.SerializationError>) =>
 const jsonSerializerText =
   `{"type":"json","jsonlib":"json","object_encoder":"prefect.serializers.prefect_json_object_encoder","object_decoder":"prefect.serializers.prefect_json_object_decoder","dumps_kwargs":{},"loads_kwargs":{}}`
 
-// SPEC §4.3, exact file bytes.
+// Prefect's local storage layout, exact file bytes.
 const goldenString =
   `{"metadata":{"storage_key":"/root/.prefect/storage/the-key","expiration":null,"serializer":${jsonSerializerText},"prefect_version":"3.8.4","storage_block_id":null},"result":"\\"The results are in...\\""}`
 const goldenDict =
@@ -36,7 +36,7 @@ const pickleFields = { type: "pickle", picklelib: "cloudpickle", picklelib_versi
 
 const theKey = "/root/.prefect/storage/the-key"
 
-describe("ResultRecord: SPEC §4.3 golden bytes", () => {
+describe("ResultRecord: golden bytes of Prefect's storage layout", () => {
   it.effect("serializes the string record to the exact file bytes and reads it back", () =>
     Effect.gen(function*() {
       const record = ResultRecord.make({
@@ -86,7 +86,7 @@ describe("ResultRecord: SPEC §4.3 golden bytes", () => {
       expect(withBackup.message).toBe(error.message)
     }))
 
-  it.effect("writes and reads split metadata (SPEC's dump_bytes example)", () =>
+  it.effect("writes and reads split metadata (Prefect's dump_bytes example)", () =>
     Effect.gen(function*() {
       const metadata = ResultRecord.makeMetadata({ storageKey: "/tmp/x/results/test", serializer: Serializer.json })
       expect(dec.decode(yield* ResultRecord.serializeMetadata(metadata))).toBe(goldenSplitMetadata)
@@ -142,7 +142,7 @@ describe("ResultRecord.deserialize: Prefect's reading rules", () => {
       expect([moved.metadata.storageKey, moved.metadata.prefectVersion, moved.result]).toEqual(["k", "3.0.5", 2])
     }))
 
-  it.effect("SPEC §4.2 ambiguity: a raw {\"data\": 5} reads as an old-format pickle record, value 5", () =>
+  it.effect("ambiguity of Prefect's record formats: a raw {\"data\": 5} reads as an old-format pickle record, value 5", () =>
     Effect.gen(function*() {
       const five = yield* ResultRecord.deserialize(bytes("{\"data\": 5}"), Serializer.json)
       expect(five.result).toBe(5)

@@ -103,7 +103,7 @@ describe("Serializer.json dumps: the bytes of Python's json.dumps", () => {
     expect(Serializer.isSerializer({ ...defaultJsonFields })).toBe(false)
   })
 
-  it.effect("writes SPEC §4.3's inner result texts", () =>
+  it.effect("writes the inner result texts of Prefect's storage layout", () =>
     Effect.gen(function*() {
       expect(yield* dumpsText(Serializer.json, "The results are in...")).toBe("\"The results are in...\"")
       expect(yield* dumpsText(Serializer.json, { a: [1, 2, 3], b: null })).toBe("{\"a\": [1, 2, 3], \"b\": null}")
