@@ -121,7 +121,8 @@ export interface ResultStoreShape {
    * serializer as the backup used for raw results (as when Prefect hydrates a
    * store from a record's metadata). Fails with `MissingResult` (reason
    * `"NotFound"`) when storage has nothing at the key, `InvalidState` when
-   * `resolveKey` rejects the key.
+   * `resolveKey` rejects the key or the key is not well-formed Unicode (a lone
+   * surrogate: every store rejects such keys, which UTF-8 storage would merge).
    */
   readonly read: (
     key: string,
@@ -284,6 +285,18 @@ const storageError = (operation: string, key: string) => (error: KeyValueStore.K
     message: `Result storage failed to ${operation} key ${quote(key)}: ${error.message}`,
     key,
     cause: error
+  })
+
+/**
+ * A key with a lone surrogate is not well-formed Unicode: stores that hold keys
+ * as UTF-8 (files, Redis, SQL) would turn it into U+FFFD and merge it with
+ * another key, so every store rejects it.
+ */
+const illFormedKey = (key: string): InvalidState | undefined =>
+  key.isWellFormed() ? undefined : new InvalidState({
+    message: `Invalid storage key ${
+      quote(key.length > 200 ? key.slice(0, 200) : key)
+    }: it contains a lone surrogate (not well-formed Unicode).`
   })
 
 /**
@@ -567,6 +580,8 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
         })
       const key = recordOptions?.key
       if (key !== undefined && key !== "") {
+        const bad = illFormedKey(key)
+        if (bad !== undefined) return Effect.fail(bad)
         return resolveKey === undefined ? Effect.sync(() => build(key)) : Effect.map(resolveKey(key), build)
       }
       return Effect.map(Effect.flatMap(storageKeyFn, resolve), build)
@@ -627,6 +642,8 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
       if (storageKey === null) {
         return Effect.fail(new InvalidState({ message: "Storage key is required on result record" }))
       }
+      const bad = illFormedKey(storageKey)
+      if (bad !== undefined) return Effect.fail(bad)
       if (lockManager === undefined) return writeRecord(record, storageKey)
       const key = baseKey(storageKey)
       return Effect.flatMap(
@@ -646,7 +663,9 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
       const key = writeOptions?.key
       // Hot path: a given key, no key mapping and no locks need no intermediate effects.
       if (key !== undefined && key !== "" && resolveKey === undefined && lockManager === undefined) {
-        return Effect.suspend(() => {
+        return Effect.suspend((): Effect.Effect<void, SerializationError | StorageError | InvalidState> => {
+          const bad = illFormedKey(key)
+          if (bad !== undefined) return Effect.fail(bad)
           const expiration = writeOptions?.expiration ?? null
           // Built persisted: it is only cached once the write succeeded, and never returned.
           const record = ResultRecord.make({
@@ -764,12 +783,16 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
         : Effect.flatMap(waitUnlessHolder(baseKey(resolved), readOptions?.holder), () => fromCacheOrStorage)
     }
 
-    const read: ResultStoreShape["read"] = (key, readOptions) =>
-      resolveKey === undefined
+    const read: ResultStoreShape["read"] = (key, readOptions) => {
+      const bad = illFormedKey(key)
+      if (bad !== undefined) return Effect.fail(bad)
+      return resolveKey === undefined
         ? readResolved(key, readOptions)
         : Effect.flatMap(resolveKey(key), (resolved) => readResolved(resolved, readOptions))
+    }
 
     const exists: ResultStoreShape["exists"] = (key) => {
+      if (illFormedKey(key) !== undefined) return Effect.succeed(false)
       const metadata = Effect.flatMap(resolve(key), (resolved) => {
         if (metadataStore !== undefined) {
           const metadataKey = baseKey(resolved)

@@ -79,8 +79,11 @@ const openDirectory = (directory: string): Effect.Effect<string, StorageError> =
  * Prefect lets through closed: a relative key joins the base directory, an
  * absolute key must lie inside it
  * (`Provided path {path} is outside of the base path {basepath}.`), and empty
- * keys, NUL bytes and `..` escapes fail with `InvalidState` too. The base must
- * be an absolute, normalised path.
+ * keys, NUL bytes, lone surrogates, `..` escapes, names reserved for temp
+ * files (a path component starting with `.runstate-tmp.`) and keys whose
+ * directory is a symbolic link leading outside the base fail with
+ * `InvalidState` too. The base must be an absolute, normalised real path
+ * (symlinks resolved, as the file-system layers do).
  *
  * @example
  * ```ts
@@ -96,20 +99,32 @@ const openDirectory = (directory: string): Effect.Effect<string, StorageError> =
  */
 export const resolvePath = (base: string, key: string): Effect.Effect<string, InvalidState> => {
   const resolved = FileStore.resolveIn(base, key)
-  return resolved._tag === "Ok"
-    ? Effect.succeed(resolved.path)
-    : Effect.fail(new InvalidState({ message: resolved.message }))
+  if (resolved._tag === "Invalid") return Effect.fail(new InvalidState({ message: resolved.message }))
+  const file = resolved.path
+  if (path.dirname(file) === base) return Effect.succeed(file)
+  return Effect.flatMap(
+    Effect.promise(() => FileStore.checkLinks(base, file).then(() => undefined, (error: unknown) => error)),
+    // Only an escape is the key's fault; other errors surface from the storage operation itself.
+    (error) =>
+      error instanceof FileStore.OutsideBase
+        ? Effect.fail(new InvalidState({ message: error.message }))
+        : Effect.succeed(file)
+  )
 }
 
 /**
  * A `KeyValueStore` over a directory (created as needed): keys are paths
  * relative to it (or absolute paths inside it) — `a/b` is the file
  * `<directory>/a/b` — and every `set` is atomic: the bytes go to a temp file
- * in the same directory (`.<id>.runstate-tmp`), which is fsynced and renamed
- * over the target, so a reader or a crash never sees a partial file. Temp
- * files a crashed writer leaves behind are never read and are skipped by
- * `keys`/`size`; {@link removeTemporaryFiles} deletes them. `clear` empties the
- * directory (keep it for results only).
+ * in the same directory (`.runstate-tmp.<id>.runstate-tmp`, a name no key can
+ * reach: path components starting with `.runstate-tmp.` are reserved), which
+ * is fsynced and renamed over the target, so a reader or a crash never sees a
+ * partial file. Temp files a crashed writer leaves behind are never read and
+ * are skipped by `keys`/`size`; {@link removeTemporaryFiles} deletes them.
+ * No key reaches outside the directory, through `..` or through a symbolic
+ * link; reads open only regular files, without blocking (a FIFO at a key is an
+ * error, not a hang). `clear` empties the directory (keep it for results
+ * only). See `docs/security.md`.
  *
  * @example
  * ```ts
@@ -197,7 +212,7 @@ export const makeFileSystem = (
 
 /**
  * A `ResultStore` over a directory with Prefect's `LocalFileSystem`
- * semantics, reading and writing Prefect's on-disk layout (SPEC §4.3):
+ * semantics, reading and writing Prefect's on-disk layout:
  *
  * - keys resolve inside `directory` (created as needed, symlinks resolved); the
  *   storage key recorded in a record's metadata is the absolute path, as
@@ -205,7 +220,9 @@ export const makeFileSystem = (
  *   relative key or that absolute path;
  * - an absolute key outside the directory fails with `InvalidState`
  *   `Provided path {path} is outside of the base path {basepath}.`; empty keys,
- *   NUL bytes and `..` escapes fail with `InvalidState` too;
+ *   NUL bytes, lone surrogates, `..` escapes, reserved temp-file names and
+ *   keys whose directory is a symbolic link leading outside fail with
+ *   `InvalidState` too;
  * - a missing file fails with `MissingResult` `Path {path} does not exist.`;
  * - writes are atomic (temp file, fsync, rename: see
  *   {@link layerFileSystemKeyValueStore}), so concurrent readers and crashed
@@ -254,9 +271,11 @@ export interface RedisKeyValueStoreOptions {
   /** Every key is stored at `prefix + key`. Default `"runstate:"`. */
   readonly prefix?: string | undefined
   /**
-   * Bounds every command: past it the operation fails (the command may still
-   * run on the server). Default: none here — bound commands in the client
-   * instead ({@link layerRedisClient} does).
+   * Bounds every command, lock commands included, in this process: past it
+   * the operation fails with a typed error (the command may still run on the
+   * server). It holds for commands already sent to a server that stopped
+   * answering, which the client's own timeout does not cover. Default 5
+   * seconds; `Duration.infinity` turns it off.
    */
   readonly timeout?: Duration.Input | undefined
 }
@@ -414,9 +433,10 @@ export const makeRedis = (
  *   carries a TTL, so a present key is an unexpired record (unlike Prefect, a
  *   key holding bytes that are not a record answers `true`);
  * - record locks in Redis ({@link lockManagerRedis}) at `lockPrefix + key`;
- * - a Redis failure is a `StorageError`; bound commands in the client
- *   ({@link layerRedisClient}) or with `timeout` so an unreachable server fails
- *   fast instead of queueing.
+ * - a Redis failure is a `StorageError`; every command (lock commands
+ *   included) fails after `timeout` (default 5 s) when the server does not
+ *   answer, even one already sent to a server that stopped; keys with lone
+ *   surrogates (which Redis would store as U+FFFD) are rejected.
  *
  * @example
  * ```ts
@@ -453,13 +473,13 @@ export type RedisClientOptions = NonNullable<Parameters<typeof NodeRedis.layer>[
  * (node-redis backoff, at most ~2 s apart), so commands succeed again once the
  * server is back. Any option given wins.
  *
- * The command timeout arms an `AbortSignal.timeout` per command (a few
- * percent of CPU under load). `commandOptions: { timeout: 0 }` turns it off:
- * a stopped or restarted server still fails commands at once (commands in
- * flight are rejected when the socket closes, new ones by
- * `disableOfflineQueue`), but a server that accepts commands and never
- * answers then hangs them — bound them per store with `layerRedis`'s
- * `timeout` instead, or keep the default.
+ * The client's command timeout only covers commands not yet written to the
+ * socket; the stores ({@link layerRedis}, {@link layerRedisKeyValueStore},
+ * {@link lockManagerRedis}) bound every command themselves (5 s by default),
+ * so a server that accepts commands and never answers fails them too.
+ * Closing the layer waits at most 2 s for replies to commands in flight, then
+ * force-closes the connection (rejecting them), so it never hangs on a dead
+ * server.
  *
  * @example
  * ```ts
@@ -474,7 +494,7 @@ export type RedisClientOptions = NonNullable<Parameters<typeof NodeRedis.layer>[
 export const layerRedisClient = (
   options: RedisClientOptions = {}
 ): Layer.Layer<Redis.Redis | NodeRedis.NodeRedis, Redis.RedisError> =>
-  NodeRedis.layer({
+  RedisStore.layerClient({
     ...options,
     disableOfflineQueue: options.disableOfflineQueue ?? true,
     commandOptions: { timeout: 5_000, ...options.commandOptions },

@@ -4,12 +4,16 @@
  * @since 0.1.0
  */
 import { Buffer, isUtf8 } from "node:buffer"
+import * as NodeRedis from "@effect/platform-node/NodeRedis"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Base64 from "effect/encoding/Base64"
+import * as Layer from "effect/Layer"
 import * as KeyValueStore from "effect/persistence/KeyValueStore"
 import * as Redis from "effect/persistence/Redis"
+import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type { LockManagerShape } from "@runstate/core/ResultStore"
 import { InvalidState, StorageError } from "@runstate/core/RunError"
@@ -52,10 +56,24 @@ const describe = (cause: unknown): string => {
   return inner instanceof Error ? inner.message : String(inner)
 }
 
+/** The command timeout the layers enforce unless told otherwise: 5 seconds. */
+export const defaultTimeout: Duration.Duration = Duration.seconds(5)
+
+/**
+ * The timeout to enforce: `undefined` → {@link defaultTimeout}; an infinite
+ * duration → none (`undefined`).
+ */
+export const effectiveTimeout = (timeout: Duration.Duration | undefined): Duration.Duration | undefined =>
+  timeout === undefined ? defaultTimeout : Duration.isFinite(timeout) ? timeout : undefined
+
 /** Options of {@link makeStore}. */
 export interface StoreOptions {
   readonly prefix: string
-  /** Bounds every command; `undefined` leaves it to the client. */
+  /**
+   * Bounds every command, in this process: a command the server never answers
+   * (stopped, or a silent peer) fails once it passes. `undefined`: 5 seconds;
+   * an infinite duration: no bound.
+   */
   readonly timeout: Duration.Duration | undefined
 }
 
@@ -70,6 +88,24 @@ export const bounded = <A, E>(
     orElse: () => Effect.fail(onTimeout())
   })
 
+/** The longest key quoted whole in an error message; longer ones are cut. */
+const quotedKeyLimit = 200
+
+const quoteKey = (key: string): string =>
+  key.length <= quotedKeyLimit
+    ? JSON.stringify(key)
+    : `${JSON.stringify(key.slice(0, quotedKeyLimit))}… (${key.length} characters)`
+
+/**
+ * Why `key` cannot be a Redis key, or `undefined`: Redis keys are bytes and the
+ * client sends a key's UTF-8, in which every lone surrogate becomes U+FFFD —
+ * two keys differing only there would be one key.
+ */
+export const invalidKey = (key: string): string | undefined =>
+  key.isWellFormed()
+    ? undefined
+    : `Invalid storage key ${quoteKey(key)}: it contains a lone surrogate (not well-formed Unicode), which a Redis key cannot hold.`
+
 const storeError = (method: string, key: string | undefined, message: string, cause: unknown) =>
   new KeyValueStore.KeyValueStoreError({
     method,
@@ -80,12 +116,17 @@ const storeError = (method: string, key: string | undefined, message: string, ca
 
 /** The store: every key lives at `prefix + key`. */
 export const makeStore = (redis: Redis.Redis["Service"], options: StoreOptions) => {
-  const { prefix, timeout } = options
+  const prefix = options.prefix
+  const timeout = effectiveTimeout(options.timeout)
   const op = <A>(
     method: string,
     key: string | undefined,
     effect: Effect.Effect<A, Redis.RedisError>
   ): Effect.Effect<A, KeyValueStore.KeyValueStoreError> => {
+    if (key !== undefined) {
+      const reason = invalidKey(key)
+      if (reason !== undefined) return Effect.fail(storeError(method, key, reason, undefined))
+    }
     // Per command: one `mapError` (and the timeout when configured); the errors are built only on failure.
     const failed = Effect.mapError(
       effect,
@@ -200,12 +241,22 @@ export interface LockOptions {
   readonly pollInterval: Duration.Duration
 }
 
-const timeoutMillis = (input: Duration.Input | undefined, what: string): Effect.Effect<number | undefined> => {
+/** A timeout in milliseconds (`undefined`: none); `InvalidState` for anything that is not a duration ≥ 0. */
+const timeoutMillis = (
+  input: Duration.Input | undefined,
+  what: string
+): Effect.Effect<number | undefined, InvalidState> => {
   if (input === undefined) return Effect.undefined
-  const millis = Duration.toMillis(input)
+  const decoded = Duration.fromInput(input)
+  const millis = Option.isSome(decoded) ? Duration.toMillis(decoded.value) : Number.NaN
   return Number.isNaN(millis) || millis < 0
-    ? Effect.die(new InvalidState({ message: `Invalid ${what}: ${String(input)} is not a duration.` }))
+    ? Effect.fail(new InvalidState({ message: `Invalid ${what}: ${String(input)} is not a duration.` }))
     : Effect.succeed(millis === Infinity ? undefined : millis)
+}
+
+const checkLockKey = (key: string): Effect.Effect<void, InvalidState> => {
+  const reason = invalidKey(key)
+  return reason === undefined ? Effect.void : Effect.fail(new InvalidState({ message: reason }))
 }
 
 /**
@@ -214,7 +265,8 @@ const timeoutMillis = (input: Duration.Input | undefined, what: string): Effect.
  * (doubling up to `pollInterval`) while another holder has it.
  */
 export const makeLockManager = (redis: Redis.Redis["Service"], options: LockOptions): LockManagerShape => {
-  const { prefix, timeout } = options
+  const prefix = options.prefix
+  const timeout = effectiveTimeout(options.timeout)
   const maxPoll = Math.max(1, Duration.toMillis(options.pollInterval))
   const run = <A>(what: string, key: string, effect: Effect.Effect<A, Redis.RedisError>) =>
     bounded(
@@ -268,6 +320,7 @@ export const makeLockManager = (redis: Redis.Redis["Service"], options: LockOpti
 
   const acquire: LockManagerShape["acquire"] = (key, holder, lockOptions) =>
     Effect.gen(function*() {
+      yield* checkLockKey(key)
       const wait = yield* timeoutMillis(lockOptions?.timeout, "timeout")
       const hold = yield* timeoutMillis(lockOptions?.holdTimeout, "hold timeout")
       return yield* poll(
@@ -280,18 +333,24 @@ export const makeLockManager = (redis: Redis.Redis["Service"], options: LockOpti
 
   const release: LockManagerShape["release"] = (key, holder) =>
     Effect.flatMap(
-      run("release", key, redis.eval(releaseScript)(prefix + key, holder)),
-      (deleted) =>
+      Effect.andThen(checkLockKey(key), run("release", key, redis.eval(releaseScript)(prefix + key, holder))),
+      (deleted: number) =>
         Number(deleted) > 0
           ? Effect.void
           : Effect.fail(new InvalidState({ message: `No lock held by ${holder} for transaction with key ${key}` }))
     )
 
-  const isLocked: LockManagerShape["isLocked"] = (key) =>
+  const exists = (key: string) =>
     Effect.map(run("check", key, redis.send<number>("EXISTS", prefix + key)), (n) => Number(n) > 0)
 
+  // A key no lock can be taken on is never locked, and held by no one.
+  const isLocked: LockManagerShape["isLocked"] = (key) =>
+    invalidKey(key) === undefined ? exists(key) : Effect.succeed(false)
+
   const isLockHolder: LockManagerShape["isLockHolder"] = (key, holder) =>
-    Effect.map(run("check", key, redis.send<string | null>("GET", prefix + key)), (current) => current === holder)
+    invalidKey(key) === undefined
+      ? Effect.map(run("check", key, redis.send<string | null>("GET", prefix + key)), (current) => current === holder)
+      : Effect.succeed(false)
 
   const waitForLock: LockManagerShape["waitForLock"] = (key, lockOptions) =>
     Effect.flatMap(
@@ -301,3 +360,45 @@ export const makeLockManager = (redis: Redis.Redis["Service"], options: LockOpti
 
   return { acquire, release, isLocked, isLockHolder, waitForLock }
 }
+
+/** How long closing the client waits for replies to commands in flight before it force-closes. */
+export const closeTimeout: Duration.Duration = Duration.seconds(2)
+
+type NodeRedisClient = NodeRedis.NodeRedis["Service"]["client"]
+
+/**
+ * Closes `client` gracefully (waiting for replies to commands in flight), or,
+ * when that has not finished within `millis`, destroys it (rejecting what is
+ * still pending). Never waits longer than `millis`.
+ */
+export const closeWithin = async (client: NodeRedisClient, millis: number): Promise<void> => {
+  if (!client.isOpen) return
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const closed = await Promise.race([
+    client.close().then(() => true, () => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), millis)
+    })
+  ])
+  clearTimeout(timer)
+  if (!closed) client.destroy()
+}
+
+/**
+ * `NodeRedis.layer` whose closing is bounded: before the client's own close
+ * (which waits for every reply, forever when the server stopped answering),
+ * the client is closed within `closeTimeout`, then destroyed.
+ */
+export const layerClient = (
+  options: NonNullable<Parameters<typeof NodeRedis.layer>[0]>,
+  close: Duration.Duration = closeTimeout
+): Layer.Layer<Redis.Redis | NodeRedis.NodeRedis, Redis.RedisError> =>
+  Layer.effectContext(
+    Effect.gen(function*() {
+      const context = yield* Layer.build(NodeRedis.layer(options))
+      const client = Context.get(context, NodeRedis.NodeRedis).client
+      // Added after the client's own finalizer, so it runs first.
+      yield* Effect.addFinalizer(() => Effect.promise(() => closeWithin(client, Duration.toMillis(close))))
+      return context
+    })
+  )
