@@ -10,7 +10,7 @@
  */
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import * as NodeRedis from "@effect/platform-node/NodeRedis"
+import type * as NodeRedis from "@effect/platform-node/NodeRedis"
 import * as ResultStore from "@runstate/core/ResultStore"
 import { InvalidState, MissingResult, StorageError } from "@runstate/core/RunError"
 import * as Duration from "effect/Duration"

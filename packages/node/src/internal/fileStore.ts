@@ -59,7 +59,9 @@ export const resolveIn = (base: string, key: string): Resolved => {
   if (key.includes("\0")) return invalid(`Invalid storage key ${quoteKey(key)}: it contains a NUL byte.`)
   if (!key.isWellFormed()) {
     return invalid(
-      `Invalid storage key ${quoteKey(key)}: it contains a lone surrogate (not well-formed Unicode), which a file name cannot hold.`
+      `Invalid storage key ${
+        quoteKey(key)
+      }: it contains a lone surrogate (not well-formed Unicode), which a file name cannot hold.`
     )
   }
   const resolved = path.resolve(base, key)

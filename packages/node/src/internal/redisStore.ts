@@ -104,7 +104,9 @@ const quoteKey = (key: string): string =>
 export const invalidKey = (key: string): string | undefined =>
   key.isWellFormed()
     ? undefined
-    : `Invalid storage key ${quoteKey(key)}: it contains a lone surrogate (not well-formed Unicode), which a Redis key cannot hold.`
+    : `Invalid storage key ${
+      quoteKey(key)
+    }: it contains a lone surrogate (not well-formed Unicode), which a Redis key cannot hold.`
 
 const storeError = (method: string, key: string | undefined, message: string, cause: unknown) =>
   new KeyValueStore.KeyValueStoreError({
