@@ -77,7 +77,9 @@ const snapshot = (dir: string): Record<string, string> => {
   const out: Record<string, string> = {}
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     const file = path.join(entry.parentPath, entry.name)
-    out[path.relative(dir, file)] = entry.isFile() ? readFileSync(file, "utf8") : `<${entry.isDirectory() ? "dir" : "other"}>`
+    out[path.relative(dir, file)] = entry.isFile()
+      ? readFileSync(file, "utf8")
+      : `<${entry.isDirectory() ? "dir" : "other"}>`
   }
   return out
 }
@@ -296,32 +298,36 @@ const inNamespace = (script: string, dir: string): Promise<Array<Record<string, 
   })
 
 describe("hostile: full and read-only file systems", () => {
-  it.live("disk full: writes fail typed, earlier records stay intact, no temp file is left", () =>
-    Effect.gen(function*() {
-      const dir = freshDir("full")
-      const [seed, full] = yield* Effect.promise(() =>
-        inNamespace(`mount -t tmpfs -o size=512k tmpfs "$1" && PROBE seed "$1" && PROBE full "$1"`, dir)
-      )
-      assert.deepStrictEqual(Object.keys((seed as { ok: Record<string, Outcome> }).ok.a!), ["ok"])
-      const outcome = (full as { ok: Probe }).ok
-      assert.strictEqual(outcome.overwrite.error, "StorageError")
-      assert.include(outcome.overwrite.message, "ENOSPC")
-      assert.strictEqual(outcome.fresh.error, "StorageError")
-      assert.deepStrictEqual(outcome.a.ok, { v: 1 })
-      assert.deepStrictEqual(outcome.b.ok, { v: 2 })
-      assert.deepStrictEqual(outcome.files, ["a", "nested", "nested/b"])
-    }), 60_000)
+  it.live(
+    "disk full: writes fail typed, earlier records stay intact, no temp file is left",
+    () =>
+      Effect.gen(function*() {
+        const dir = freshDir("full")
+        const [seed, full] = yield* Effect.promise(() =>
+          inNamespace(`mount -t tmpfs -o size=512k tmpfs "$1" && PROBE seed "$1" && PROBE full "$1"`, dir)
+        )
+        assert.deepStrictEqual(Object.keys((seed as { ok: Record<string, Outcome> }).ok.a!), ["ok"])
+        const outcome = (full as { ok: Probe }).ok
+        assert.strictEqual(outcome.overwrite.error, "StorageError")
+        assert.include(outcome.overwrite.message, "ENOSPC")
+        assert.strictEqual(outcome.fresh.error, "StorageError")
+        assert.deepStrictEqual(outcome.a.ok, { v: 1 })
+        assert.deepStrictEqual(outcome.b.ok, { v: 2 })
+        assert.deepStrictEqual(outcome.files, ["a", "nested", "nested/b"])
+      }),
+    60_000
+  )
 
   it.live("read-only file system: writes fail typed, reads still work", () =>
     Effect.gen(function*() {
       const dir = freshDir("ro")
-      const [, readonly] = yield* Effect.promise(() =>
+      const [, readOnly] = yield* Effect.promise(() =>
         inNamespace(
           `mount -t tmpfs -o size=512k tmpfs "$1" && PROBE seed "$1" && mount -o remount,ro "$1" && PROBE readonly "$1"`,
           dir
         )
       )
-      const outcome = (readonly as { ok: Probe }).ok
+      const outcome = (readOnly as { ok: Probe }).ok
       assert.strictEqual(outcome.overwrite.error, "StorageError")
       assert.include(outcome.overwrite.message, "EROFS")
       assert.strictEqual(outcome.fresh.error, "StorageError")
@@ -341,7 +347,10 @@ const onRedis = (options: NodeResultStore.RedisOptions) =>
 
 const stores: ReadonlyArray<readonly [string, Layer.Layer<ResultStore.ResultStore, unknown>]> = [
   ["memory", ResultStore.layerMemoryWith({ cache: false })],
-  ["file system", Layer.unwrap(Effect.sync(() => NodeResultStore.layerFileSystem(freshDir("every"), { cache: false })))],
+  [
+    "file system",
+    Layer.unwrap(Effect.sync(() => NodeResultStore.layerFileSystem(freshDir("every"), { cache: false })))
+  ],
   ["Redis", onRedis({ prefix: "hostile:", cache: false })]
 ]
 
@@ -435,54 +444,62 @@ describe("hostile: a Redis server that stops answering (SIGSTOP)", () => {
       assert.strictEqual((yield* store.read("a")).result, "before")
     }), 30_000)
 
-  it.live("with no timeout given, the documented 5 s bound holds (writes and lock waits)", () =>
-    Effect.gen(function*() {
-      const server = yield* redisServer
-      yield* Effect.addFinalizer(() => Effect.sync(server.resume))
-      const context = yield* Layer.build(
-        NodeResultStore.layerRedis({ prefix: "default:", cache: false }).pipe(
-          Layer.provide(NodeResultStore.layerRedisClient({ url: server.url }))
+  it.live(
+    "with no timeout given, the documented 5 s bound holds (writes and lock waits)",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* redisServer
+        yield* Effect.addFinalizer(() => Effect.sync(server.resume))
+        const context = yield* Layer.build(
+          NodeResultStore.layerRedis({ prefix: "default:", cache: false }).pipe(
+            Layer.provide(NodeResultStore.layerRedisClient({ url: server.url }))
+          )
         )
-      )
-      const store = yield* ResultStore.ResultStore.pipe(Effect.provideContext(context))
-      yield* store.write("before", { key: "a" })
-      server.pause()
-      const start = Date.now()
-      const [written, acquired] = yield* within(
-        15_000,
-        "operations on a paused server",
-        Effect.all([
-          Effect.exit(store.write("while paused", { key: "b" })),
-          Effect.exit(store.acquireLock("lock", { holder: "h" }))
-        ], { concurrency: "unbounded" })
-      )
-      const elapsed = Date.now() - start
-      assert.include(failure(written).message, "after 5s")
-      assert.include(failure(acquired).message, "timed out")
-      assert.isAtLeast(elapsed, 4_500)
-      assert.isBelow(elapsed, 8_000)
-    }), 30_000)
+        const store = yield* ResultStore.ResultStore.pipe(Effect.provideContext(context))
+        yield* store.write("before", { key: "a" })
+        server.pause()
+        const start = Date.now()
+        const [written, acquired] = yield* within(
+          15_000,
+          "operations on a paused server",
+          Effect.all([
+            Effect.exit(store.write("while paused", { key: "b" })),
+            Effect.exit(store.acquireLock("lock", { holder: "h" }))
+          ], { concurrency: "unbounded" })
+        )
+        const elapsed = Date.now() - start
+        assert.include(failure(written).message, "after 5s")
+        assert.include(failure(acquired).message, "timed out")
+        assert.isAtLeast(elapsed, 4_500)
+        assert.isBelow(elapsed, 8_000)
+      }),
+    30_000
+  )
 
-  it.live("closing the layer with a command in flight finishes within its bound, then force-closes", () =>
-    Effect.gen(function*() {
-      const server = yield* redisServer
-      yield* Effect.addFinalizer(() => Effect.sync(server.resume))
-      const scope = yield* Scope.make()
-      const context = yield* Layer.buildWithScope(
-        NodeResultStore.layerRedis({ prefix: "close:", cache: false, timeout: Duration.infinity }).pipe(
-          Layer.provide(NodeResultStore.layerRedisClient({ url: server.url }))
-        ),
-        scope
-      )
-      const store = yield* ResultStore.ResultStore.pipe(Effect.provideContext(context))
-      yield* store.write("before", { key: "a" })
-      server.pause()
-      // A write already sent to the frozen server, then interrupted: its reply never comes.
-      const fiber = yield* Effect.forkChild(store.write("in flight", { key: "b" }))
-      yield* Effect.sleep(Duration.millis(200))
-      yield* Fiber.interrupt(fiber)
-      const start = Date.now()
-      yield* within(15_000, "closing the Redis layer", Scope.close(scope, Exit.void))
-      assert.isBelow(Date.now() - start, 4_000)
-    }), 30_000)
+  it.live(
+    "closing the layer with a command in flight finishes within its bound, then force-closes",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* redisServer
+        yield* Effect.addFinalizer(() => Effect.sync(server.resume))
+        const scope = yield* Scope.make()
+        const context = yield* Layer.buildWithScope(
+          NodeResultStore.layerRedis({ prefix: "close:", cache: false, timeout: Duration.infinity }).pipe(
+            Layer.provide(NodeResultStore.layerRedisClient({ url: server.url }))
+          ),
+          scope
+        )
+        const store = yield* ResultStore.ResultStore.pipe(Effect.provideContext(context))
+        yield* store.write("before", { key: "a" })
+        server.pause()
+        // A write already sent to the frozen server, then interrupted: its reply never comes.
+        const fiber = yield* Effect.forkChild(store.write("in flight", { key: "b" }))
+        yield* Effect.sleep(Duration.millis(200))
+        yield* Fiber.interrupt(fiber)
+        const start = Date.now()
+        yield* within(15_000, "closing the Redis layer", Scope.close(scope, Exit.void))
+        assert.isBelow(Date.now() - start, 4_000)
+      }),
+    30_000
+  )
 })
