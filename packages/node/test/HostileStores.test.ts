@@ -23,6 +23,8 @@
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { KeyValueStore } from "effect/persistence"
+import { SqlClient } from "effect/sql"
+import * as PgClient from "@effect/sql-pg/PgClient"
 import { execFileSync, spawn } from "node:child_process"
 import {
   existsSync,
@@ -41,7 +43,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { ResultStore } from "@runstate/core"
 import { NodeResultStore } from "@runstate/node"
-import { findBinary, redisServer } from "./servers.ts"
+import { findBinary, postgresServer, redisServer } from "./servers.ts"
 
 const tmpRoot = mkdtempSync(path.join(os.tmpdir(), "runstate-hostile-"))
 afterAll(() => rmSync(tmpRoot, { recursive: true, force: true }))
@@ -502,4 +504,38 @@ describe("hostile: a Redis server that stops answering (SIGSTOP)", () => {
       }),
     30_000
   )
+})
+
+// --- SQL: table names ------------------------------------------------------------------
+
+describe("hostile: SQL table names", () => {
+  it.live("a table name full of quotes names one table; nothing else is touched", () =>
+    Effect.gen(function*() {
+      const server = yield* postgresServer
+      const pg = yield* Layer.build(PgClient.layer({
+        host: server.host,
+        port: server.port,
+        username: server.user,
+        database: server.database
+      }))
+      const sql = yield* SqlClient.SqlClient.pipe(Effect.provideContext(pg))
+      yield* sql`CREATE TABLE victim (id int)`
+      yield* sql`INSERT INTO victim VALUES (1)`
+      for (const table of ["x\"; DROP TABLE victim; --", "x'; DROP TABLE victim; --", "a\" (id text); --"]) {
+        const store = yield* ResultStore.ResultStore.pipe(
+          Effect.provide(
+            ResultStore.layer({ cache: false }).pipe(
+              Layer.provide(KeyValueStore.layerSql({ table })),
+              Layer.provide(Layer.succeedContext(pg))
+            )
+          )
+        )
+        yield* store.write({ table }, { key: "k" })
+        assert.deepStrictEqual((yield* store.read("k")).result, { table })
+        const rows = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql(table)}`
+        assert.strictEqual(rows[0]!.n, 1)
+      }
+      const victim = yield* sql<{ id: number }>`SELECT id FROM victim`
+      assert.deepStrictEqual(victim.map((r) => r.id), [1])
+    }), 60_000)
 })
