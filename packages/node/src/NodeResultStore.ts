@@ -17,7 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as KeyValueStore from "effect/persistence/KeyValueStore"
-import * as Redis from "effect/persistence/Redis"
+import type * as Redis from "effect/persistence/Redis"
 import * as FileStore from "./internal/fileStore.ts"
 import * as RedisStore from "./internal/redisStore.ts"
 
@@ -343,10 +343,11 @@ export const layerRedisKeyValueStore = (
 ): Layer.Layer<KeyValueStore.KeyValueStore, never, Redis.Redis> =>
   Layer.effect(
     KeyValueStore.KeyValueStore,
-    Effect.map(Redis.Redis, (redis) =>
+    Effect.map(RedisStore.services, ({ client, redis }) =>
       RedisStore.makeStore(redis, {
         prefix: options.prefix ?? defaultPrefix,
-        timeout: durationOf(options.timeout)
+        timeout: durationOf(options.timeout),
+        client
       }).store)
   )
 
@@ -379,9 +380,10 @@ export const lockManagerRedis = (
     readonly pollInterval?: Duration.Input | undefined
   } = {}
 ): Effect.Effect<ResultStore.LockManagerShape, never, Redis.Redis> =>
-  Effect.map(Redis.Redis, (redis) =>
+  Effect.map(RedisStore.services, ({ client, redis }) =>
     RedisStore.makeLockManager(redis, {
       prefix: options.prefix ?? "runstate-lock:",
+      client,
       timeout: durationOf(options.timeout),
       pollInterval: durationOf(options.pollInterval) ?? Duration.millis(50)
     }))
@@ -397,13 +399,15 @@ export const makeRedis = (
 ): Effect.Effect<ResultStore.ResultStoreShape, never, Redis.Redis> =>
   Effect.gen(function*() {
     const { lockPollInterval, lockPrefix: _lockPrefix, locks, prefix, timeout, ...rest } = options
-    const redis = yield* Redis.Redis
+    const { client, redis } = yield* RedisStore.services
     const kv = RedisStore.makeStore(redis, {
       prefix: prefix ?? defaultPrefix,
-      timeout: durationOf(timeout)
+      timeout: durationOf(timeout),
+      client
     })
     const lockManager = rest.lockManager ?? (locks === false ? undefined : RedisStore.makeLockManager(redis, {
       prefix: lockPrefixOf(options),
+      client,
       timeout: durationOf(timeout),
       pollInterval: durationOf(lockPollInterval) ?? Duration.millis(50)
     }))

@@ -75,18 +75,123 @@ export interface StoreOptions {
    * an infinite duration: no bound.
    */
   readonly timeout: Duration.Duration | undefined
+  /** The node-redis client behind the `Redis` service, when there is one: commands then go straight through it. */
+  readonly client?: NodeRedisClient | undefined
 }
 
-/** Bounds an effect by `timeout`, failing with `onTimeout`. */
+/**
+ * Bounds an effect by `timeout`, failing with `onTimeout` (and interrupting
+ * it) once the time passes. Every Redis command pays for this, so it is one
+ * fiber and one timer rather than `Effect.timeoutOrElse`'s race of two fibers
+ * and a sleep: the command runs on its own fiber, a timer settles the wait
+ * first when the reply is late. It is an I/O deadline, on the wall clock.
+ */
 export const bounded = <A, E>(
   effect: Effect.Effect<A, E>,
   timeout: Duration.Duration | undefined,
   onTimeout: () => E
-): Effect.Effect<A, E> =>
-  timeout === undefined ? effect : Effect.timeoutOrElse(effect, {
-    duration: timeout,
-    orElse: () => Effect.fail(onTimeout())
+): Effect.Effect<A, E> => {
+  if (timeout === undefined) return effect
+  const millis = Duration.toMillis(timeout)
+  return Effect.withFiber((parent) =>
+    Effect.callback<A, E>((resume) => {
+      let settled = false
+      const fiber = Effect.runForkWith(parent.context)(effect)
+      const timer = setTimeout(() => {
+        if (settled) return
+        settled = true
+        fiber.interruptUnsafe()
+        resume(Effect.fail(onTimeout()))
+      }, millis)
+      fiber.addObserver((exit) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        resume(exit)
+      })
+      // The caller was interrupted: stop waiting and stop the command's fiber.
+      return Effect.sync(() => {
+        settled = true
+        clearTimeout(timer)
+        fiber.interruptUnsafe()
+      })
+    })
+  )
+}
+
+/** A command that had no reply within the timeout. */
+export class CommandTimeout {
+  readonly _tag = "CommandTimeout"
+}
+
+type NodeRedisClient = NodeRedis.NodeRedis["Service"]["client"]
+
+/** Sends one command through the node-redis client, waiting for the reply at most `millis`: one timer, no fiber. */
+const sendWithin = <A>(
+  client: NodeRedisClient,
+  args: Array<string>,
+  millis: number
+): Effect.Effect<A, Redis.RedisError | CommandTimeout> =>
+  Effect.callback<A, Redis.RedisError | CommandTimeout>((resume) => {
+    let settled = false
+    const timer = setTimeout(() => {
+      if (settled) return
+      settled = true
+      resume(Effect.fail(new CommandTimeout()))
+    }, millis)
+    const done = (effect: Effect.Effect<A, Redis.RedisError>) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resume(effect)
+    }
+    try {
+      client.sendCommand(args).then(
+        (reply) => done(Effect.succeed(reply as A)),
+        (cause: unknown) => done(Effect.fail(new Redis.RedisError({ cause })))
+      )
+    } catch (cause) {
+      done(Effect.fail(new Redis.RedisError({ cause })))
+    }
+    return Effect.sync(() => {
+      settled = true
+      clearTimeout(timer)
+    })
   })
+
+/** Sends a command; fails with `CommandTimeout` when its reply does not come within the timeout. */
+export type Send = <A = unknown>(
+  command: string,
+  ...args: Array<string>
+) => Effect.Effect<A, Redis.RedisError | CommandTimeout>
+
+/**
+ * The `send` the stores use: every command bounded by `timeout` (none when
+ * `undefined`). With the node-redis client at hand (`layerRedisClient`,
+ * `NodeRedis.layer`) a command is sent straight through it with a timer;
+ * with any other `Redis` service it is `Redis.send` under {@link bounded}.
+ */
+export const makeSend = (
+  redis: Redis.Redis["Service"],
+  client: NodeRedisClient | undefined,
+  timeout: Duration.Duration | undefined
+): Send => {
+  if (timeout === undefined) return redis.send
+  const millis = Duration.toMillis(timeout)
+  if (client !== undefined) return (command, ...args) => sendWithin(client, [command, ...args], millis)
+  return <A>(command: string, ...args: Array<string>) =>
+    bounded<A, Redis.RedisError | CommandTimeout>(redis.send<A>(command, ...args), timeout, () => new CommandTimeout())
+}
+
+/** The `Redis` service and, when present, the node-redis client behind it. */
+export const services: Effect.Effect<
+  { readonly redis: Redis.Redis["Service"]; readonly client: NodeRedisClient | undefined },
+  never,
+  Redis.Redis
+> = Effect.map(
+  Effect.all([Redis.Redis, Effect.serviceOption(NodeRedis.NodeRedis)]),
+  ([redis, node]) => ({ redis, client: Option.isSome(node) ? node.value.client : undefined })
+)
 
 /** The longest key quoted whole in an error message; longer ones are cut. */
 const quotedKeyLimit = 200
@@ -117,31 +222,30 @@ const storeError = (method: string, key: string | undefined, message: string, ca
   })
 
 /** The store: every key lives at `prefix + key`. */
-export const makeStore = (redis: Redis.Redis["Service"], options: StoreOptions) => {
+export const makeStore = (redisService: Redis.Redis["Service"], options: StoreOptions) => {
   const prefix = options.prefix
   const timeout = effectiveTimeout(options.timeout)
+  const redis = { send: makeSend(redisService, options.client, timeout) }
   const op = <A>(
     method: string,
     key: string | undefined,
-    effect: Effect.Effect<A, Redis.RedisError>
+    effect: Effect.Effect<A, Redis.RedisError | CommandTimeout>
   ): Effect.Effect<A, KeyValueStore.KeyValueStoreError> => {
     if (key !== undefined) {
       const reason = invalidKey(key)
       if (reason !== undefined) return Effect.fail(storeError(method, key, reason, undefined))
     }
-    // Per command: one `mapError` (and the timeout when configured); the errors are built only on failure.
-    const failed = Effect.mapError(
+    // Per command: one `mapError` (each command is bounded by `send`); the errors are built only on failure.
+    return Effect.mapError(
       effect,
-      (cause) => storeError(method, key, `Redis ${method} failed: ${describe(cause)}`, cause)
-    )
-    return timeout === undefined ? failed : bounded(
-      failed,
-      timeout,
-      () => storeError(method, key, `Redis ${method} timed out after ${Duration.format(timeout)}`, undefined)
+      (cause) =>
+        cause instanceof CommandTimeout
+          ? storeError(method, key, `Redis ${method} timed out after ${Duration.format(timeout!)}`, undefined)
+          : storeError(method, key, `Redis ${method} failed: ${describe(cause)}`, cause)
     )
   }
 
-  const scanKeys: Effect.Effect<Array<string>, Redis.RedisError> = Effect.gen(function*() {
+  const scanKeys: Effect.Effect<Array<string>, Redis.RedisError | CommandTimeout> = Effect.gen(function*() {
     const pattern = `${escapeGlob(prefix)}*`
     const found = new Set<string>()
     let cursor = "0"
@@ -241,6 +345,8 @@ export interface LockOptions {
   readonly timeout: Duration.Duration | undefined
   /** How long to wait between two attempts on a held lock, at most. */
   readonly pollInterval: Duration.Duration
+  /** The node-redis client behind the `Redis` service, when there is one: commands then go straight through it. */
+  readonly client?: NodeRedisClient | undefined
 }
 
 /** A timeout in milliseconds (`undefined`: none); `InvalidState` for anything that is not a duration ≥ 0. */
@@ -266,25 +372,31 @@ const checkLockKey = (key: string): Effect.Effect<void, InvalidState> => {
  * holder re-enters at once), a Lua compare-and-delete to release it, polling
  * (doubling up to `pollInterval`) while another holder has it.
  */
-export const makeLockManager = (redis: Redis.Redis["Service"], options: LockOptions): LockManagerShape => {
+export const makeLockManager = (redisService: Redis.Redis["Service"], options: LockOptions): LockManagerShape => {
   const prefix = options.prefix
   const timeout = effectiveTimeout(options.timeout)
   const maxPoll = Math.max(1, Duration.toMillis(options.pollInterval))
-  const run = <A>(what: string, key: string, effect: Effect.Effect<A, Redis.RedisError>) =>
-    bounded(
-      Effect.mapError(effect, (cause) =>
-        new StorageError({
-          message: `Redis lock ${what} failed for key ${JSON.stringify(key)}: ${describe(cause)}`,
-          key,
-          cause
-        })),
-      timeout,
-      () =>
-        new StorageError({
+  const redis = {
+    send: makeSend(redisService, options.client, timeout),
+    eval: (key: string, holder: string) =>
+      bounded<number, Redis.RedisError | CommandTimeout>(
+        redisService.eval(releaseScript)(key, holder),
+        timeout,
+        () => new CommandTimeout()
+      )
+  }
+  const run = <A>(what: string, key: string, effect: Effect.Effect<A, Redis.RedisError | CommandTimeout>) =>
+    Effect.mapError(effect, (cause) =>
+      cause instanceof CommandTimeout
+        ? new StorageError({
           message: `Redis lock ${what} timed out for key ${JSON.stringify(key)} after ${Duration.format(timeout!)}`,
           key
         })
-    )
+        : new StorageError({
+          message: `Redis lock ${what} failed for key ${JSON.stringify(key)}: ${describe(cause)}`,
+          key,
+          cause
+        }))
 
   /** One attempt: `true` when `holder` now holds the lock; `undefined` when the lock vanished meanwhile. */
   const attempt = (key: string, holder: string, hold: number | undefined) =>
@@ -335,7 +447,7 @@ export const makeLockManager = (redis: Redis.Redis["Service"], options: LockOpti
 
   const release: LockManagerShape["release"] = (key, holder) =>
     Effect.flatMap(
-      Effect.andThen(checkLockKey(key), run("release", key, redis.eval(releaseScript)(prefix + key, holder))),
+      Effect.andThen(checkLockKey(key), run("release", key, redis.eval(prefix + key, holder))),
       (deleted: number) =>
         Number(deleted) > 0
           ? Effect.void
@@ -365,8 +477,6 @@ export const makeLockManager = (redis: Redis.Redis["Service"], options: LockOpti
 
 /** How long closing the client waits for replies to commands in flight before it force-closes. */
 export const closeTimeout: Duration.Duration = Duration.seconds(2)
-
-type NodeRedisClient = NodeRedis.NodeRedis["Service"]["client"]
 
 /**
  * Closes `client` gracefully (waiting for replies to commands in flight), or,
