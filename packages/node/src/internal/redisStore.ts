@@ -126,23 +126,71 @@ export class CommandTimeout {
 
 type NodeRedisClient = NodeRedis.NodeRedis["Service"]["client"]
 
-/** Sends one command through the node-redis client, waiting for the reply at most `millis`: one timer, no fiber. */
+/** A command waiting for its reply: when it is due, and how to fail it. */
+interface Waiting {
+  readonly due: number
+  readonly expire: () => void
+}
+
+/**
+ * The deadlines of one store's commands in flight, swept by one interval
+ * timer (running only while commands are in flight, `unref`ed): a command
+ * costs a set insertion instead of a timer of its own. A command fails at most
+ * a tenth of the timeout (and at most 250 ms) after it is due.
+ */
+const makeDeadlines = (millis: number) => {
+  const waiting = new Set<Waiting>()
+  const every = Math.max(5, Math.min(250, Math.floor(millis / 10)))
+  let timer: ReturnType<typeof setInterval> | undefined
+  const sweep = () => {
+    const now = performance.now()
+    // Every command has the same timeout, so insertion order is due order.
+    for (const entry of waiting) {
+      if (entry.due > now) break
+      waiting.delete(entry)
+      entry.expire()
+    }
+    if (waiting.size === 0 && timer !== undefined) {
+      clearInterval(timer)
+      timer = undefined
+    }
+  }
+  return {
+    add: (entry: Waiting): void => {
+      waiting.add(entry)
+      if (timer === undefined) {
+        timer = setInterval(sweep, every)
+        timer.unref()
+      }
+    },
+    remove: (entry: Waiting): void => {
+      waiting.delete(entry)
+    }
+  }
+}
+
+/** Sends one command through the node-redis client, failing it with `CommandTimeout` once it is `millis` late. */
 const sendWithin = <A>(
   client: NodeRedisClient,
   args: Array<string>,
-  millis: number
+  millis: number,
+  deadlines: ReturnType<typeof makeDeadlines>
 ): Effect.Effect<A, Redis.RedisError | CommandTimeout> =>
   Effect.callback<A, Redis.RedisError | CommandTimeout>((resume) => {
     let settled = false
-    const timer = setTimeout(() => {
-      if (settled) return
-      settled = true
-      resume(Effect.fail(new CommandTimeout()))
-    }, millis)
+    const entry: Waiting = {
+      due: performance.now() + millis,
+      expire: () => {
+        if (settled) return
+        settled = true
+        resume(Effect.fail(new CommandTimeout()))
+      }
+    }
+    deadlines.add(entry)
     const done = (effect: Effect.Effect<A, Redis.RedisError>) => {
       if (settled) return
       settled = true
-      clearTimeout(timer)
+      deadlines.remove(entry)
       resume(effect)
     }
     try {
@@ -155,7 +203,7 @@ const sendWithin = <A>(
     }
     return Effect.sync(() => {
       settled = true
-      clearTimeout(timer)
+      deadlines.remove(entry)
     })
   })
 
@@ -168,7 +216,8 @@ export type Send = <A = unknown>(
 /**
  * The `send` the stores use: every command bounded by `timeout` (none when
  * `undefined`). With the node-redis client at hand (`layerRedisClient`,
- * `NodeRedis.layer`) a command is sent straight through it with a timer;
+ * `NodeRedis.layer`) a command is sent straight through it, its deadline
+ * swept with the others' by one timer;
  * with any other `Redis` service it is `Redis.send` under {@link bounded}.
  */
 export const makeSend = (
@@ -178,7 +227,10 @@ export const makeSend = (
 ): Send => {
   if (timeout === undefined) return redis.send
   const millis = Duration.toMillis(timeout)
-  if (client !== undefined) return (command, ...args) => sendWithin(client, [command, ...args], millis)
+  if (client !== undefined) {
+    const deadlines = makeDeadlines(millis)
+    return (command, ...args) => sendWithin(client, [command, ...args], millis, deadlines)
+  }
   return <A>(command: string, ...args: Array<string>) =>
     bounded<A, Redis.RedisError | CommandTimeout>(redis.send<A>(command, ...args), timeout, () => new CommandTimeout())
 }
