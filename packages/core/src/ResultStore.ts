@@ -128,7 +128,8 @@ export interface ResultStoreShape {
    * serializer as the backup used for raw results (as when Prefect hydrates a
    * store from a record's metadata). Fails with `MissingResult` (reason
    * `"NotFound"`) when storage has nothing at the key, `InvalidState` when
-   * `resolveKey` rejects the key.
+   * `resolveKey` rejects the key or the key is not well-formed Unicode (a lone
+   * surrogate: every store rejects such keys, which UTF-8 storage would merge).
    *
    * A read that knows a schema — `schema` given, or a typed serializer
    * (`Serializer.schema`) as `serializer` or as the store's serializer —
@@ -281,6 +282,18 @@ const utf8Encoder = new TextEncoder()
 /** A key as a message quotes it: JSON, capped in length. */
 const quote = (key: string): string => PyJson.capText(JSON.stringify(key))
 
+/**
+ * A key with a lone surrogate is not well-formed Unicode: stores that hold keys
+ * as UTF-8 (files, Redis, SQL) would turn it into U+FFFD and merge it with
+ * another key, so every store rejects it.
+ */
+const illFormedKey = (key: string): InvalidState | undefined =>
+  key.isWellFormed() ? undefined : new InvalidState({
+    message: `Invalid storage key ${
+      quote(key.length > 200 ? key.slice(0, 200) : key)
+    }: it contains a lone surrogate (not well-formed Unicode).`
+  })
+
 const storageError = (operation: string, key: string) => (error: KeyValueStore.KeyValueStoreError): StorageError =>
   new StorageError({
     message: `Result storage failed to ${operation} key ${quote(key)}: ${PyJson.capLines(error.message)}`,
@@ -430,6 +443,8 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
       const expiration = recordOptions?.expiration ?? null
       const key = recordOptions?.key
       if (key !== undefined && key !== "") {
+        const bad = illFormedKey(key)
+        if (bad !== undefined) return Effect.fail(bad)
         return resolveKey === undefined
           ? Effect.sync(() => build(value, key, expiration))
           : Effect.map(resolveKey(key), (storageKey) => build(value, storageKey, expiration))
@@ -520,6 +535,8 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
       if (storageKey === null) {
         return Effect.fail(new InvalidState({ message: "Storage key is required on result record" }))
       }
+      const bad = illFormedKey(storageKey)
+      if (bad !== undefined) return Effect.fail(bad)
       const written = record.metadata.serializer.typed === undefined
         ? writeStored(record, storageKey)
         : Effect.flatMap(storedForm(record), (stored) => writeStored(stored, storageKey))
@@ -651,12 +668,13 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
         : Effect.flatMap(waitUnlessHolder(baseKey(resolved), readOptions?.holder), () => read)
     }
 
-    const read = ((key: string, readOptions?: ReadOptions<Serializer.SchemaWithoutServices>) =>
-      resolveKey === undefined
+    const read = ((key: string, readOptions?: ReadOptions<Serializer.SchemaWithoutServices>) => {
+      const bad = illFormedKey(key)
+      if (bad !== undefined) return Effect.fail(bad)
+      return resolveKey === undefined
         ? readResolved(key, readOptions)
-        : Effect.flatMap(resolveKey(key), (resolved) => readResolved(resolved, readOptions))) as ResultStoreShape[
-        "read"
-      ]
+        : Effect.flatMap(resolveKey(key), (resolved) => readResolved(resolved, readOptions))
+    }) as ResultStoreShape["read"]
 
     // --- exists ------------------------------------------------------------------------------
 
@@ -677,7 +695,7 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
     }
 
     const exists: ResultStoreShape["exists"] = (key) =>
-      Effect.orElseSucceed(
+      illFormedKey(key) !== undefined ? Effect.succeed(false) : Effect.orElseSucceed(
         Effect.flatMap(Effect.flatMap(resolve(key), metadataAt), (found) => {
           if (found === undefined) return Effect.succeed(false)
           const expiration = found.expiration

@@ -19,13 +19,13 @@
  *
  * @since 0.2.0
  */
-import * as NodeRedis from "@effect/platform-node/NodeRedis"
+import type * as NodeRedis from "@effect/platform-node/NodeRedis"
 import * as ResultStore from "@runstate/core/ResultStore"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as KeyValueStore from "effect/persistence/KeyValueStore"
-import * as Redis from "effect/persistence/Redis"
+import type * as Redis from "effect/persistence/Redis"
 import * as RedisStore from "./internal/redisStore.ts"
 
 /**
@@ -38,9 +38,11 @@ export interface RedisKeyValueStoreOptions {
   /** Every key is stored at `prefix + key`. Default `"runstate:"`. */
   readonly prefix?: string | undefined
   /**
-   * Bounds every command: past it the operation fails (the command may still
-   * run on the server). Default: none here — bound commands in the client
-   * instead ({@link layerRedisClient} does).
+   * Bounds every command, lock commands included, in this process: past it
+   * the operation fails with a typed error (the command may still run on the
+   * server). It holds for commands already sent to a server that stopped
+   * answering, which the client's own timeout does not cover. Default 5
+   * seconds; `Duration.infinity` turns it off.
    */
   readonly timeout?: Duration.Input | undefined
 }
@@ -108,10 +110,11 @@ export const layerRedisKeyValueStore = (
 ): Layer.Layer<KeyValueStore.KeyValueStore, never, Redis.Redis> =>
   Layer.effect(
     KeyValueStore.KeyValueStore,
-    Effect.map(Redis.Redis, (redis) =>
+    Effect.map(RedisStore.services, ({ client, redis }) =>
       RedisStore.makeStore(redis, {
         prefix: options.prefix ?? defaultPrefix,
-        timeout: durationOf(options.timeout)
+        timeout: durationOf(options.timeout),
+        client
       }).store)
   )
 
@@ -144,9 +147,10 @@ export const lockManagerRedis = (
     readonly pollInterval?: Duration.Input | undefined
   } = {}
 ): Effect.Effect<ResultStore.LockManagerShape, never, Redis.Redis> =>
-  Effect.map(Redis.Redis, (redis) =>
+  Effect.map(RedisStore.services, ({ client, redis }) =>
     RedisStore.makeLockManager(redis, {
       prefix: options.prefix ?? "runstate-lock:",
+      client,
       timeout: durationOf(options.timeout),
       pollInterval: durationOf(options.pollInterval) ?? Duration.millis(50)
     }))
@@ -162,13 +166,15 @@ export const makeRedis = (
 ): Effect.Effect<ResultStore.ResultStoreShape, never, Redis.Redis> =>
   Effect.gen(function*() {
     const { lockPollInterval, lockPrefix: _lockPrefix, locks, prefix, timeout, ...rest } = options
-    const redis = yield* Redis.Redis
+    const { client, redis } = yield* RedisStore.services
     const kv = RedisStore.makeStore(redis, {
       prefix: prefix ?? defaultPrefix,
-      timeout: durationOf(timeout)
+      timeout: durationOf(timeout),
+      client
     })
     const lockManager = rest.lockManager ?? (locks === false ? undefined : RedisStore.makeLockManager(redis, {
       prefix: lockPrefixOf(options),
+      client,
       timeout: durationOf(timeout),
       pollInterval: durationOf(lockPollInterval) ?? Duration.millis(50)
     }))
@@ -198,9 +204,10 @@ export const makeRedis = (
  *   carries a TTL, so a present key is an unexpired record (unlike Prefect, a
  *   key holding bytes that are not a record answers `true`);
  * - record locks in Redis ({@link lockManagerRedis}) at `lockPrefix + key`;
- * - a Redis failure is a `StorageError`; bound commands in the client
- *   ({@link layerRedisClient}) or with `timeout` so an unreachable server fails
- *   fast instead of queueing.
+ * - a Redis failure is a `StorageError`; every command (lock commands
+ *   included) fails after `timeout` (default 5 s) when the server does not
+ *   answer, even one already sent to a server that stopped; keys with lone
+ *   surrogates (which Redis would store as U+FFFD) are rejected.
  *
  * @example
  * ```ts
@@ -237,13 +244,13 @@ export type RedisClientOptions = NonNullable<Parameters<typeof NodeRedis.layer>[
  * (node-redis backoff, at most ~2 s apart), so commands succeed again once the
  * server is back. Any option given wins.
  *
- * The command timeout arms an `AbortSignal.timeout` per command (a few
- * percent of CPU under load). `commandOptions: { timeout: 0 }` turns it off:
- * a stopped or restarted server still fails commands at once (commands in
- * flight are rejected when the socket closes, new ones by
- * `disableOfflineQueue`), but a server that accepts commands and never
- * answers then hangs them — bound them per store with `layerRedis`'s
- * `timeout` instead, or keep the default.
+ * The client's command timeout only covers commands not yet written to the
+ * socket; the stores ({@link layerRedis}, {@link layerRedisKeyValueStore},
+ * {@link lockManagerRedis}) bound every command themselves (5 s by default),
+ * so a server that accepts commands and never answers fails them too.
+ * Closing the layer waits at most 2 s for replies to commands in flight, then
+ * force-closes the connection (rejecting them), so it never hangs on a dead
+ * server.
  *
  * @example
  * ```ts
@@ -258,7 +265,7 @@ export type RedisClientOptions = NonNullable<Parameters<typeof NodeRedis.layer>[
 export const layerRedisClient = (
   options: RedisClientOptions = {}
 ): Layer.Layer<Redis.Redis | NodeRedis.NodeRedis, Redis.RedisError> =>
-  NodeRedis.layer({
+  RedisStore.layerClient({
     ...options,
     disableOfflineQueue: options.disableOfflineQueue ?? true,
     commandOptions: { timeout: 5_000, ...options.commandOptions },

@@ -76,8 +76,11 @@ const openDirectory = (directory: string): Effect.Effect<string, StorageError> =
  * Prefect lets through closed: a relative key joins the base directory, an
  * absolute key must lie inside it
  * (`Provided path {path} is outside of the base path {basepath}.`), and empty
- * keys, NUL bytes and `..` escapes fail with `InvalidState` too. The base must
- * be an absolute, normalised path.
+ * keys, NUL bytes, lone surrogates, `..` escapes, names reserved for temp
+ * files (a path component starting with `.runstate-tmp.`) and keys whose
+ * directory is a symbolic link leading outside the base fail with
+ * `InvalidState` too. The base must be an absolute, normalised real path
+ * (symlinks resolved, as the file-system layers do).
  *
  * @example
  * ```ts
@@ -93,20 +96,32 @@ const openDirectory = (directory: string): Effect.Effect<string, StorageError> =
  */
 export const resolvePath = (base: string, key: string): Effect.Effect<string, InvalidState> => {
   const resolved = FileStore.resolveIn(base, key)
-  return resolved._tag === "Ok"
-    ? Effect.succeed(resolved.path)
-    : Effect.fail(new InvalidState({ message: resolved.message }))
+  if (resolved._tag === "Invalid") return Effect.fail(new InvalidState({ message: resolved.message }))
+  const file = resolved.path
+  if (path.dirname(file) === base) return Effect.succeed(file)
+  return Effect.flatMap(
+    Effect.promise(() => FileStore.checkLinks(base, file).then(() => undefined, (error: unknown) => error)),
+    // Only an escape is the key's fault; other errors surface from the storage operation itself.
+    (error) =>
+      error instanceof FileStore.OutsideBase
+        ? Effect.fail(new InvalidState({ message: error.message }))
+        : Effect.succeed(file)
+  )
 }
 
 /**
  * A `KeyValueStore` over a directory (created as needed): keys are paths
  * relative to it (or absolute paths inside it) — `a/b` is the file
  * `<directory>/a/b` — and every `set` is atomic: the bytes go to a temp file
- * in the same directory (`.<id>.runstate-tmp`), which is fsynced and renamed
- * over the target, so a reader or a crash never sees a partial file. Temp
- * files a crashed writer leaves behind are never read and are skipped by
- * `keys`/`size`; {@link removeTemporaryFiles} deletes them. `clear` empties the
- * directory (keep it for results only).
+ * in the same directory (`.runstate-tmp.<id>.runstate-tmp`, a name no key can
+ * reach: path components starting with `.runstate-tmp.` are reserved), which
+ * is fsynced and renamed over the target, so a reader or a crash never sees a
+ * partial file. Temp files a crashed writer leaves behind are never read and
+ * are skipped by `keys`/`size`; {@link removeTemporaryFiles} deletes them.
+ * No key reaches outside the directory, through `..` or through a symbolic
+ * link; reads open only regular files, without blocking (a FIFO at a key is an
+ * error, not a hang). `clear` empties the directory (keep it for results
+ * only). See `docs/security.md`.
  *
  * @example
  * ```ts
@@ -202,7 +217,9 @@ export const makeFileSystem = (
  *   relative key or that absolute path;
  * - an absolute key outside the directory fails with `InvalidState`
  *   `Provided path {path} is outside of the base path {basepath}.`; empty keys,
- *   NUL bytes and `..` escapes fail with `InvalidState` too;
+ *   NUL bytes, lone surrogates, `..` escapes, reserved temp-file names and
+ *   keys whose directory is a symbolic link leading outside fail with
+ *   `InvalidState` too;
  * - a missing file fails with `MissingResult` `Path {path} does not exist.`;
  * - writes are atomic (temp file, fsync, rename: see
  *   {@link layerFileSystemKeyValueStore}), so concurrent readers and crashed

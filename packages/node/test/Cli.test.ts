@@ -43,7 +43,7 @@ const makeStorage = (): string => {
     writeFileSync(join(dir, name), content)
   }
   // A temp file of an interrupted atomic write: skipped.
-  writeFileSync(join(dir, ".abc.runstate-tmp"), "partial")
+  writeFileSync(join(dir, ".runstate-tmp.abc.runstate-tmp"), "partial")
   return dir
 }
 

@@ -252,6 +252,68 @@ export const suite = (name: string, target: Target): void => {
         })
       }
 
+      describe("hostile keys", () => {
+        it.effect("keys differing only in lone surrogates never collide: InvalidState, nothing written", () =>
+          Effect.gen(function*() {
+            const store = yield* ResultStore.ResultStore
+            const cold = yield* Uncached
+            const key = keys("surrogate")
+            // The key their UTF-8 would become (each lone surrogate → U+FFFD): a real record.
+            yield* store.write("replacement", { key: key("x\uFFFD") })
+            for (const bad of [key("x\ud800"), key("x\udfff"), `\udc00${key(0)}`]) {
+              const written = yield* Effect.exit(store.write("lone", { key: bad }))
+              assert.isTrue(isTag(written, "InvalidState"), String(failureOf(written)))
+              assert.include((failureOf(written) as RunError.InvalidState).message, "lone surrogate")
+              const created = yield* Effect.exit(store.createResultRecord("lone", { key: bad }))
+              assert.isTrue(isTag(created, "InvalidState"), String(failureOf(created)))
+              const read = yield* Effect.exit(cold.read(bad))
+              assert.isTrue(isTag(read, "InvalidState"), String(failureOf(read)))
+              assert.isFalse(yield* cold.exists(bad))
+            }
+            assert.strictEqual((yield* cold.read(key("x\uFFFD"))).result, "replacement")
+            // Well-formed astral characters (surrogate pairs) are ordinary keys.
+            yield* store.write("pair", { key: key("x\ud83c\udf89") })
+            assert.strictEqual((yield* cold.read(key("x\ud83c\udf89"))).result, "pair")
+          }))
+
+        it.effect("a key ending in the temp-file suffix is an ordinary key", () =>
+          Effect.gen(function*() {
+            const store = yield* ResultStore.ResultStore
+            const cold = yield* Uncached
+            const key = keys("tmp-suffix")("report.runstate-tmp")
+            yield* store.write({ kept: true }, { key })
+            assert.deepStrictEqual((yield* cold.read(key)).result, { kept: true })
+            assert.isTrue(yield* cold.exists(key))
+          }))
+
+        it.effect("keys starting with `..` (a legal name) are ordinary keys", () =>
+          Effect.gen(function*() {
+            const store = yield* ResultStore.ResultStore
+            const cold = yield* Uncached
+            const top = `..${keys("dotdot")(0).replace("/", "-")}`
+            const nested = `${top}-dir/..inner`
+            yield* store.write("top", { key: top })
+            yield* store.write("nested", { key: nested })
+            assert.strictEqual((yield* cold.read(top)).result, "top")
+            assert.strictEqual((yield* cold.read(nested)).result, "nested")
+            assert.isTrue(yield* cold.exists(top))
+            if (target.split !== undefined) {
+              const split = yield* Split
+              yield* split.write("split", { key: top })
+              assert.strictEqual((yield* split.read(top)).result, "split")
+              assert.isTrue(yield* split.exists(top))
+            }
+            if (target.locks) {
+              // The lock is keyed by the base key: another holder's write is refused.
+              assert.isTrue(yield* store.acquireLock(top, { holder: "a" }))
+              const refused = yield* Effect.exit(store.write("intruder", { key: top, holder: "b" }))
+              assert.isTrue(isTag(refused, "InvalidState"), String(failureOf(refused)))
+              yield* store.releaseLock(top, { holder: "a" })
+              assert.strictEqual((yield* cold.read(top)).result, "top")
+            }
+          }))
+      })
+
       describe("cache", () => {
         it.effect("a read after a write is served whole, marked persisted", () =>
           Effect.gen(function*() {
@@ -378,6 +440,20 @@ export const suite = (name: string, target: Target): void => {
               const read = yield* Fiber.join(reader)
               assert.strictEqual(read.result, "mine")
               assert.strictEqual(read.metadata.storageKey, storageKey)
+            }))
+
+          it.effect("an invalid timeout (-5, \"soon\") is InvalidState for every lock operation", () =>
+            Effect.gen(function*() {
+              const store = yield* ResultStore.ResultStore
+              const key = keys("lock-invalid")(0)
+              for (const timeout of [-5, "soon", "-5 seconds"] as ReadonlyArray<Duration.Input>) {
+                const acquired = yield* Effect.exit(store.acquireLock(key, { holder: "a", timeout }))
+                assert.isTrue(isTag(acquired, "InvalidState"), `acquireLock ${String(timeout)}: ${acquired}`)
+                const waited = yield* Effect.exit(store.waitForLock(key, { timeout }))
+                assert.isTrue(isTag(waited, "InvalidState"), `waitForLock ${String(timeout)}: ${waited}`)
+              }
+              // Nothing was taken.
+              assert.isFalse(yield* store.isLocked(key))
             }))
 
           it.effect("16 holders contending for one lock never overlap", () =>

@@ -4,7 +4,8 @@
  * directory and stopped (directory removed) afterwards, even when a test fails.
  *
  * - Redis: `redis-server --port P --bind 127.0.0.1 --save "" --appendonly no --dir <tmp>`,
- *   ready once it answers `PING`. `stop()` / `start()` restart it on the same port.
+ *   ready once it answers `PING`. `stop()` / `start()` restart it on the same port;
+ *   `pause()` / `resume()` freeze it (SIGSTOP / SIGCONT): a server that never answers.
  * - PostgreSQL: `initdb` (trust auth, `--no-sync`) then `postgres` on the port,
  *   unix sockets in the temp dir, durability off (test data only). PostgreSQL
  *   refuses to run as root, so as root both run as the `postgres` system user
@@ -128,6 +129,13 @@ export interface RedisServer {
   readonly stop: () => Promise<void>
   /** Starts it again on the same port and waits for `PING`. */
   readonly start: () => Promise<void>
+  /**
+   * Freezes the server process (SIGSTOP): its connections stay open and
+   * commands sent to it are never answered, until `resume` (SIGCONT).
+   */
+  readonly pause: () => void
+  /** Lets a paused server run again (SIGCONT). */
+  readonly resume: () => void
   /** Stops it for good and removes its directory. */
   readonly dispose: () => Promise<void>
 }
@@ -162,6 +170,8 @@ export const startRedis = async (): Promise<RedisServer> => {
     throw new Error(`redis-server did not answer PING on port ${port}: ${stderr}`)
   }
   const stop = async (): Promise<void> => {
+    // A paused server cannot act on SIGTERM: let it run first.
+    child?.kill("SIGCONT")
     if (child !== undefined) await terminate(child, "SIGTERM")
     child = undefined
   }
@@ -173,6 +183,12 @@ export const startRedis = async (): Promise<RedisServer> => {
     isRunning: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     stop,
     start,
+    pause: () => {
+      child?.kill("SIGSTOP")
+    },
+    resume: () => {
+      child?.kill("SIGCONT")
+    },
     dispose: async () => {
       await stop()
       rmSync(dir, { recursive: true, force: true })

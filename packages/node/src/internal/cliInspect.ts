@@ -28,6 +28,7 @@ import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import * as NodeCompression from "../NodeCompression.ts"
 import { oneLine } from "./cliText.ts"
+import { isTemporaryName } from "./fileStore.ts"
 
 /** What a file is. */
 export type EntryKind = "record" | "record-3.0" | "metadata" | "raw" | "unreadable"
@@ -87,7 +88,8 @@ export const defaultMaxBytes = 64 * 1024 * 1024
 
 export const pickleNote = "pickle: not readable outside Python"
 
-const tempFile = /(^|\/)\.[^/]*\.runstate-tmp$/
+/** A temp file of the file store (a path component starting with `.runstate-tmp.`, a name no key can reach). */
+const isTempFile = (rel: string): boolean => rel.split("/").some(isTemporaryName)
 
 const messageOf = (u: unknown, depth = 0): string => {
   if (typeof u === "object" && u !== null) {
@@ -228,7 +230,7 @@ const directorySource = (
       for (const d of dirents) {
         if (d.isDirectory()) continue
         const rel = path.relative(root, path.join(d.parentPath, d.name)).split(path.sep).join("/")
-        if (tempFile.test(rel)) skipped++
+        if (isTempFile(rel)) skipped++
         else files.push(rel)
       }
       files.sort()
@@ -292,7 +294,7 @@ const storeSource = (
         ),
         Effect.catchCause((cause) => Effect.succeed({ error: `cannot read: ${messageOf(Cause.squash(cause))}` }))
       )
-    const files = [...keys].filter((k) => !tempFile.test(k)).sort()
+    const files = [...keys].filter((k) => !isTempFile(k)).sort()
     return {
       path: shown,
       files,
