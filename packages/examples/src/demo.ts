@@ -8,12 +8,13 @@
  * where the results went, then reads the results back from their metadata
  * alone with a freshly built store, as another process would. Run it twice:
  * the second run finds the cached tasks' results and ends them `Cached`.
+ * The runs' history is kept in the store too (`runstate inspect DIR --runs`).
  */
 import { Effect, Layer, Logger } from "effect"
-import { RunLog, State } from "@runstate/core"
+import { State } from "@runstate/core"
 import { type FlowRun, pipeline, type PipelineOptions } from "./pipeline.ts"
 import { type ReadBack, readBack, storageKeyOf, toWire } from "./readback.ts"
-import { describeStore, parseStore, type StoreSpec, storeLayer } from "./stores.ts"
+import { describeStore, parseStore, type StoreSpec, storeLayer, storeWithHistoryLayer } from "./stores.ts"
 import { bold, dim, paint, renderFlowState, renderTimeline, useColor } from "./timeline.ts"
 
 /** Everything the demo computed, for printing or for a test. */
@@ -34,7 +35,8 @@ export interface DemoReport {
  */
 export const runDemo = (spec: StoreSpec, options?: PipelineOptions): Effect.Effect<DemoReport, unknown> =>
   Effect.scoped(Effect.gen(function*() {
-    const writer = yield* Layer.build(storeLayer(spec))
+    // The history goes where the results go: `runstate inspect STORE --runs` lists the runs afterwards.
+    const writer = yield* Layer.build(storeWithHistoryLayer(spec))
     const reader = spec._tag === "Memory" ? writer : yield* Layer.build(storeLayer(spec))
     const logs: Array<string> = []
     const logger = Logger.make((entry) => {
@@ -42,7 +44,7 @@ export const runDemo = (spec: StoreSpec, options?: PipelineOptions): Effect.Effe
       logs.push(`${entry.logLevel.toUpperCase().padEnd(5)} ${Array.isArray(m) ? m.join(" ") : String(m)}`)
     })
     const run = yield* pipeline(options).pipe(
-      Effect.provide(Layer.merge(RunLog.layerMemory, Logger.layer([logger]))),
+      Effect.provide(Logger.layer([logger])),
       Effect.provideContext(writer)
     )
     const documents = yield* Effect.forEach(

@@ -8,7 +8,7 @@ import * as path from "node:path"
 import { Layer, Redacted } from "effect"
 import { KeyValueStore } from "effect/persistence"
 import { PgClient } from "@effect/sql-pg"
-import { ResultStore } from "@runstate/core"
+import { ResultStore, RunLog } from "@runstate/core"
 import { NodeResultStore } from "@runstate/node"
 import * as NodeRedisResultStore from "@runstate/node/NodeRedisResultStore"
 
@@ -63,5 +63,39 @@ export const storeLayer = (spec: StoreSpec): Layer.Layer<ResultStore.ResultStore
       )
     case "Memory":
       return ResultStore.layerMemory
+  }
+}
+
+/**
+ * The result store of `spec` and a `RunLog` persisting each run's history in
+ * the same storage (`RunLog.layerKeyValueStore`: keys under
+ * `runstate-history/`), so `runstate inspect DIR --runs` (or the Redis or
+ * PostgreSQL URL) shows the runs afterwards. `memory` keeps both in memory.
+ */
+export const storeWithHistoryLayer = (
+  spec: StoreSpec
+): Layer.Layer<ResultStore.ResultStore | RunLog.RunLog, unknown> => {
+  switch (spec._tag) {
+    case "FileSystem":
+      return Layer.merge(
+        storeLayer(spec),
+        RunLog.layerKeyValueStore().pipe(
+          Layer.provide(NodeResultStore.layerFileSystemKeyValueStore(spec.directory, { fsync: false }))
+        )
+      )
+    case "Redis":
+      return Layer.merge(
+        NodeRedisResultStore.layerRedis({ prefix: "runstate-demo:" }),
+        RunLog.layerKeyValueStore().pipe(
+          Layer.provide(NodeRedisResultStore.layerRedisKeyValueStore({ prefix: "runstate-demo:" }))
+        )
+      ).pipe(Layer.provide(NodeRedisResultStore.layerRedisClient({ url: spec.url })))
+    case "Postgres":
+      return Layer.merge(ResultStore.layer(), RunLog.layerKeyValueStore()).pipe(
+        Layer.provide(KeyValueStore.layerSql({ table: "runstate_results" })),
+        Layer.provide(PgClient.layer({ url: Redacted.make(spec.url) }))
+      )
+    case "Memory":
+      return Layer.merge(ResultStore.layerMemory, RunLog.layerMemory)
   }
 }
