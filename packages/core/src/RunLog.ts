@@ -189,7 +189,7 @@ type DataDocument =
   | null
   | { readonly json: unknown }
   | { readonly metadata: { readonly [k: string]: unknown } }
-  | { readonly record: string }
+  | { readonly record: string; readonly persisted?: true }
   | { readonly value: string }
   | { readonly repr: string }
 
@@ -237,7 +237,11 @@ const encodeData = (data: unknown): Effect.Effect<DataDocument> => {
   }
   if (ResultRecord.isResultRecord(data)) {
     return ResultRecord.serialize(data).pipe(
-      Effect.map((bytes): DataDocument => ({ record: utf8Decoder.decode(bytes) })),
+      // `persisted` rides along: a persisted record is sent with its metadata, an unpersisted one without.
+      Effect.map((bytes): DataDocument => ({
+        record: utf8Decoder.decode(bytes),
+        ...(data.persisted ? { persisted: true as const } : {})
+      })),
       Effect.orElseSucceed((): DataDocument => ({ metadata: ResultRecord.metadataToJson(data.metadata) }))
     )
   }
@@ -252,7 +256,10 @@ const decodeData = (doc: DataDocument): Effect.Effect<unknown, unknown> => {
   if (doc === null) return Effect.succeed(null)
   if ("json" in doc) return Effect.succeed(doc.json)
   if ("metadata" in doc) return ResultRecord.metadataFromJson(doc.metadata)
-  if ("record" in doc) return ResultRecord.deserialize(utf8Encoder.encode(doc.record))
+  if ("record" in doc) {
+    const record = ResultRecord.deserialize(utf8Encoder.encode(doc.record))
+    return doc.persisted === true ? Effect.map(record, ResultRecord.markPersisted) : record
+  }
   if ("value" in doc) return Serializer.json.loads(utf8Encoder.encode(doc.value))
   return Effect.succeed(doc.repr)
 }
