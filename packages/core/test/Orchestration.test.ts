@@ -1097,9 +1097,26 @@ const runTaskCase = (c: TaskCase) =>
  * false`) is one the server's retry rule would turn into AwaitingRetry. The
  * law excludes this case; the test after it pins it.
  */
-const divergesFromServer = (c: TaskCase): boolean =>
-  c.conditionRefusesFrom !== undefined && c.retries > 0 &&
-  c.attempts.some((a) => a === "timeout" || a === "returnFailed")
+const divergesFromServer = (c: TaskCase): boolean => {
+  if (c.conditionRefusesFrom === undefined) return false
+  // The body counts its calls across both runs of a cached case; a run that completes makes the next one a
+  // cache hit (no calls), which this walk ignores: it may exclude a case too many, never one too few.
+  let call = 0
+  for (let run = 0; run < (c.cached ? 2 : 1); run++) {
+    for (let n = 1; n <= c.retries + 1; n++) {
+      const what = c.attempts[Math.min(++call, c.attempts.length) - 1]!
+      const fails = what === "raise" || what === "die" || what === "returnFailed" ||
+        (what === "timeout" && c.timeoutSeconds !== undefined)
+      if (!fails || n > c.retries) break
+      // Attempt n fails with retries left, and the condition (given run_count n) refuses: the run ends here.
+      if (n >= c.conditionRefusesFrom) {
+        if (what === "returnFailed" || what === "timeout") return true
+        break
+      }
+    }
+  }
+  return false
+}
 
 describe("law: no sequence the Task combinator produces is rejected by the task policy", () => {
   it("every transition Task.run records (retries, delays, failures, returned states, timeouts, cache hits) is ACCEPTed with its type and run_count", async () => {
