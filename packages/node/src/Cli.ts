@@ -692,12 +692,14 @@ const inspectCommand = Command.make(
         return yield* Effect.fail(userError("--runs and --run ID cannot be used together"))
       }
       if (listRuns) {
-        const report = yield* Inspect.runs(path, { prefix, table }).pipe(Effect.mapError(userError))
+        const report = yield* Inspect.runs(path, { prefix, table, maxBytes: maxSize }).pipe(Effect.mapError(userError))
         const out = json ? JSON.stringify(runsJson(report), null, 2) : formatRuns(report)
         return yield* ignore(write(`${out}\n`))
       }
       if (Option.isSome(run)) {
-        const report = yield* Inspect.runHistory(path, run.value, { prefix, table }).pipe(Effect.mapError(userError))
+        const report = yield* Inspect.runHistory(path, run.value, { prefix, table, maxBytes: maxSize }).pipe(
+          Effect.mapError(userError)
+        )
         const out = json ? JSON.stringify(runJson(report), null, 2) : formatRun(report)
         return yield* ignore(write(`${out}\n`))
       }

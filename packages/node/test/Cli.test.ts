@@ -4,7 +4,7 @@ import { DateTime, Effect, Layer, Logger, Sink, Stdio, Stream } from "effect"
 import * as KeyValueStore from "effect/persistence/KeyValueStore"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { spawnSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Flow, ResultStore, RunLog, Serializer, Task } from "@runstate/core"
@@ -611,6 +611,35 @@ describe("Cli inspect: run history", () => {
         )
       }
     }))
+
+  it.live(
+    "history files are read as records are: never a FIFO, never past --max-size, never through a link out",
+    () =>
+      Effect.gen(function*() {
+        const dir = mkdtempSync(join(tmpdir(), "runstate-cli-hostile-history-"))
+        const h = join(dir, "runstate-history", "h")
+        mkdirSync(h, { recursive: true })
+        assert.strictEqual(spawnSync("mkfifo", [join(h, "fifo")]).status, 0)
+        writeFileSync(join(h, "big"), "x".repeat(2048))
+        const outside = mkdtempSync(join(tmpdir(), "runstate-cli-outside-"))
+        writeFileSync(join(outside, "secret"), "{}")
+        symlinkSync(join(outside, "secret"), join(h, "link"))
+        const fifo = yield* runCli(["inspect", dir, "--run", "fifo"])
+        assert.strictEqual(fifo.exit._tag, "Failure")
+        if (fifo.exit._tag === "Failure") assert.include(String(fifo.exit.cause), "a FIFO: not read")
+        const big = yield* runCli(["inspect", dir, "--run", "big", "--max-size", "1024"])
+        assert.strictEqual(big.exit._tag, "Failure")
+        if (big.exit._tag === "Failure") assert.include(String(big.exit.cause), "larger than the limit of 1024 bytes")
+        const link = yield* runCli(["inspect", dir, "--run", "link"])
+        assert.strictEqual(link.exit._tag, "Failure")
+        if (link.exit._tag === "Failure") {
+          assert.include(String(link.exit.cause), "symbolic link to outside the inspected directory: not followed")
+        }
+        // Reading never writes: the directory holds what it held.
+        assert.deepStrictEqual(readdirSync(h).sort(), ["big", "fifo", "link"])
+      }),
+    { timeout: 30_000 }
+  )
 
   it.live("redis:// and postgres://: the history kept in the store's KeyValueStore", () =>
     Effect.gen(function*() {

@@ -591,9 +591,51 @@ export interface RunReport {
 }
 
 /**
+ * The file store `NodeResultStore` uses over `root`, read only and read as
+ * the records are: keys are listed by the file store, but every value is read
+ * by {@link readRegular} (regular files only, never a FIFO or device, at most
+ * `maxBytes`, symbolic links only inside `root`); writes are refused.
+ */
+const readOnlyDirectoryStore = (root: string, maxBytes: number): KeyValueStore.KeyValueStore => {
+  const files = FileStore.make(root, { fsync: false })
+  const refuse = (method: string) =>
+    Effect.fail(new KeyValueStore.KeyValueStoreError({ method, message: "runstate inspect never writes" }))
+  const read = (
+    method: string,
+    key: string
+  ): Effect.Effect<Uint8Array | undefined, KeyValueStore.KeyValueStoreError> => {
+    const file = path.join(root, key)
+    if (!isInside(root, file)) {
+      return Effect.fail(new KeyValueStore.KeyValueStoreError({ method, key, message: "key outside the directory" }))
+    }
+    return Effect.flatMap(
+      Effect.promise(() => fs.lstat(file).then(() => true, (e: { readonly code?: unknown }) => e.code !== "ENOENT")),
+      (exists) =>
+        !exists ?
+          Effect.succeed(undefined) :
+          Effect.flatMap(Effect.promise(() => readRegular(file, root, maxBytes)), (r) =>
+            "error" in r
+              ? Effect.fail(new KeyValueStore.KeyValueStoreError({ method, key, message: `${key}: ${r.error}` }))
+              : Effect.succeed(r.bytes))
+    )
+  }
+  return KeyValueStore.make({
+    get: (key) =>
+      Effect.map(read("get", key), (bytes) => bytes === undefined ? undefined : new TextDecoder().decode(bytes)),
+    getUint8Array: (key) => read("getUint8Array", key),
+    set: () => refuse("set"),
+    remove: () => refuse("remove"),
+    clear: refuse("clear"),
+    size: files.size,
+    keys: files.keys
+  })
+}
+
+/**
  * The `KeyValueStore` the results of `target` live in: a directory through
- * the file store `NodeResultStore` uses (read only: the directory must
- * exist), a Redis or PostgreSQL store through the library's layers.
+ * the file store `NodeResultStore` uses (read only and bounded, see
+ * {@link readOnlyDirectoryStore}: the directory must exist), a Redis or
+ * PostgreSQL store through the library's layers.
  */
 const historyStore = (
   target: string,
@@ -611,7 +653,7 @@ const historyStore = (
         },
         catch: (cause) => `cannot read ${target}: ${messageOf(cause)}`
       })
-      return { path: path.resolve(target), store: FileStore.make(root, { fsync: false }) }
+      return { path: path.resolve(target), store: readOnlyDirectoryStore(root, options.maxBytes ?? defaultMaxBytes) }
     }
     const shown = redactUrl(target)
     const layer = scheme === "redis" ? yield* redisLayer(target, options) : yield* postgresLayer(target, options)
