@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Packs @runstate/core and @runstate/node as they would be published and checks the tarballs:
+# Packs @runstate/core, @runstate/node and @runstate/cluster as they would be published and checks
+# the tarballs (steps 3 and 4 install core and node):
 #
 #   1. `pnpm pack` in each package (its `prepack` builds dist/), then the tarball holds dist/,
 #      LICENSE and README.md;
@@ -28,12 +29,13 @@ fail() {
 }
 
 echo "-- pack"
-for pkg in core node; do
+for pkg in core node cluster; do
   (cd "packages/$pkg" && pnpm pack --pack-destination "$work" >/dev/null)
 done
 core_tgz="$work/runstate-core-$(node -p 'require("./packages/core/package.json").version').tgz"
 node_tgz="$work/runstate-node-$(node -p 'require("./packages/node/package.json").version').tgz"
-for tgz in "$core_tgz" "$node_tgz"; do
+cluster_tgz="$work/runstate-cluster-$(node -p 'require("./packages/cluster/package.json").version').tgz"
+for tgz in "$core_tgz" "$node_tgz" "$cluster_tgz"; do
   [ -f "$tgz" ] || fail "no tarball $tgz"
   listing="$(tar -tzf "$tgz")"
   for f in package/dist/index.js package/dist/index.d.ts package/LICENSE package/README.md package/package.json; do
@@ -46,12 +48,12 @@ for tgz in "$core_tgz" "$node_tgz"; do
 done
 
 echo "-- publint --strict"
-for tgz in "$core_tgz" "$node_tgz"; do
+for tgz in "$core_tgz" "$node_tgz" "$cluster_tgz"; do
   pnpm exec publint run --strict "$tgz"
 done
 
 echo "-- attw (esm-only)"
-for tgz in "$core_tgz" "$node_tgz"; do
+for tgz in "$core_tgz" "$node_tgz" "$cluster_tgz"; do
   # Every public module (the `./*` subpaths are a wildcard attw cannot list by itself).
   mapfile -t entrypoints < <(tar -tzf "$tgz" | sed -n 's|^package/dist/\([A-Za-z]*\)\.js$|./\1|p' | grep -vx '\./index\|\./bin')
   pnpm exec attw --profile esm-only --format table-flipped --no-color --no-emoji --no-summary \

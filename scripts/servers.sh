@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Makes sure the servers the storage tests start are on this machine: `redis-server` and
-# PostgreSQL (`initdb` and `postgres`, on PATH or in Debian's /usr/lib/postgresql/*/bin).
+# Makes sure the servers and the browser the tests start are on this machine: `redis-server`,
+# PostgreSQL (`initdb` and `postgres`, on PATH or in Debian's /usr/lib/postgresql/*/bin) and
+# Chromium (`/usr/bin/chromium`, driven by playwright-core for the timeline page's browser test;
+# nothing downloads a browser).
 #
 # When one is missing and this machine can install it — Debian's `apt-get`, run as root or through
-# a password-less `sudo` — it installs it from Debian's packages (`redis-server`, `postgresql`).
+# a password-less `sudo` — it installs it from Debian's packages (`redis-server`, `postgresql`,
+# `chromium`).
 # Otherwise it prints one line saying what to install and exits 1: the tests never skip a missing
 # server, so `pnpm test` (whose `pretest` this is) and CI both fail rather than pass without them.
 #
@@ -16,9 +19,12 @@ have_postgres() {
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null 2>&1
 }
 
+have_chromium() { [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; }
+
 missing=()
 have_redis || missing+=(redis-server)
 have_postgres || missing+=(postgresql)
+have_chromium || missing+=(chromium)
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
 sudo=()
@@ -31,16 +37,16 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 if ! command -v apt-get >/dev/null 2>&1 || [ "${sudo[0]:-}" = none ]; then
-  echo "runstate: the storage tests need ${missing[*]} (Debian/Ubuntu: sudo apt-get install redis-server postgresql; elsewhere your package manager's redis and postgresql) — install them and run again" >&2
+  echo "runstate: the tests need ${missing[*]} (Debian/Ubuntu: sudo apt-get install redis-server postgresql chromium; elsewhere your package manager's redis, postgresql and chromium, with CHROMIUM_PATH set to it) — install them and run again" >&2
   exit 1
 fi
 
-echo "runstate: installing ${missing[*]} from Debian's packages for the storage tests" >&2
+echo "runstate: installing ${missing[*]} from Debian's packages for the tests" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq >/dev/null
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 
-if ! have_redis || ! have_postgres; then
-  echo "runstate: installing ${missing[*]} did not bring redis-server and initdb; install them by hand" >&2
+if ! have_redis || ! have_postgres || ! have_chromium; then
+  echo "runstate: installing ${missing[*]} did not bring redis-server, initdb and chromium; install them by hand" >&2
   exit 1
 fi

@@ -18,6 +18,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
+import * as Exit from "effect/Exit"
 import * as Formatter from "effect/Formatter"
 import * as Hash from "effect/Hash"
 import * as Inspectable from "effect/Inspectable"
@@ -26,7 +27,6 @@ import * as Predicate from "effect/Predicate"
 import * as Result from "effect/Result"
 import * as FastJson from "./internal/fastJson.ts"
 import { formatEpochMillis, parseEpochMillis } from "./internal/isoDate.ts"
-import { reprString } from "./internal/pyrepr.ts"
 import * as PyJson from "./internal/pythonJson.ts"
 import * as RecordText from "./internal/recordText.ts"
 import { SerializationError } from "./RunError.ts"
@@ -487,13 +487,37 @@ const coerce = (u: unknown): Result.Result<{ readonly metadata: unknown; readonl
   return Result.succeed({ metadata, result: result.value })
 }
 
-const parseRecord = (
-  bytes: Uint8Array,
-  text: string | undefined
-): Effect.Effect<readonly [ResultRecordMetadata, unknown], SerializationError> =>
+/**
+ * The stored text of a record: `stored` itself when it is a well-formed
+ * string, else its UTF-8 text (a string with lone surrogates goes through
+ * UTF-8 as a byte store would keep it); `undefined` for bytes that are not
+ * UTF-8.
+ */
+const storedText = (stored: string | Uint8Array): string | undefined =>
+  typeof stored === "string"
+    ? stored.isWellFormed() ? stored : utf8Decoder.decode(utf8Encoder.encode(stored))
+    : utf8Text(stored)
+
+/**
+ * A stored record's metadata and its `result` field as stored (the
+ * serializer's text for a string result; any other JSON value as is), before
+ * the result is loaded.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Envelope {
+  readonly metadata: ResultRecordMetadata
+  readonly result: unknown
+}
+
+const parseEnvelopeText = (text: string | undefined): Effect.Effect<Envelope, SerializationError> =>
   Effect.flatMap(
     Effect.suspend(() => {
-      const parsed = text === undefined ? parseJsonSync(bytes, "Result record") : parseJsonText(text, "Result record")
+      if (text === undefined) {
+        return Effect.fail(new SerializationError({ message: "Result record is not valid UTF-8" }))
+      }
+      const parsed = parseJsonText(text, "Result record")
       return parsed instanceof SerializationError ? Effect.fail(parsed) : Effect.succeed(parsed.value)
     }),
     (u) => {
@@ -501,16 +525,59 @@ const parseRecord = (
       if (Result.isFailure(coerced)) {
         return Effect.fail(new SerializationError({ message: `Not a result record: ${coerced.failure}` }))
       }
-      return Effect.map(metadataFromJson(coerced.success.metadata), (m) => [m, coerced.success.result] as const)
+      return Effect.map(
+        metadataFromJson(coerced.success.metadata),
+        (metadata): Envelope => ({ metadata, result: coerced.success.result })
+      )
     }
   )
 
 /**
+ * Parses a stored record up to its result (the one envelope parser: `deserialize`,
+ * a store's `read` and its `exists` all use it): Python-compatible JSON
+ * (`NaN`, `Infinity` and big integers included), Prefect's old-format
+ * coercion (`data` → `result`; top-level `expiration`, `serializer`,
+ * `prefect_version` moved into `metadata`; a missing `metadata` is `{}`), and
+ * the metadata read by {@link metadataFromJson}. The result is not loaded: a
+ * record whose serializer cannot run here still parses. Fails with a
+ * `SerializationError` on anything that is not a record (not UTF-8, not JSON,
+ * not an object, no `result`, invalid metadata).
+ *
+ * @category serialization
+ * @since 0.2.0
+ */
+export const deserializeEnvelope = (stored: string | Uint8Array): Effect.Effect<Envelope, SerializationError> =>
+  Effect.suspend(() => parseEnvelopeText(storedText(stored)))
+
+/** Loads an envelope's result: a string with `serializer`'s text form when it has one, else its bytes. */
+const loadResult = (serializer: Serializer.Serializer, result: unknown): Effect.Effect<unknown, SerializationError> => {
+  if (typeof result !== "string") return Effect.succeed(result)
+  const loaded = RecordText.loads(serializer, result)
+  if (loaded === undefined) return serializer.loads(utf8Encoder.encode(result))
+  return loaded instanceof SerializationError ? Effect.fail(loaded) : Effect.succeed(loaded.value)
+}
+
+/** A raw result read with `backupSerializer`, after `error` said the bytes are not a record. */
+const readRaw = (
+  stored: string | Uint8Array,
+  error: SerializationError,
+  backupSerializer: Serializer.Serializer
+): Effect.Effect<ResultRecord<unknown>, SerializationError> =>
+  Effect.mapBoth(backupSerializer.loads(typeof stored === "string" ? utf8Encoder.encode(stored) : stored), {
+    onFailure: (cause) =>
+      new SerializationError({
+        message: `${error.message}; nor a raw result for serializer ${PyJson.describe(backupSerializer.type)}: ${
+          PyJson.capLines(cause.message)
+        }`,
+        cause
+      }),
+    onSuccess: (result) => make({ metadata: makeMetadata({ storageKey: null, serializer: backupSerializer }), result })
+  })
+
+/**
  * Reads a record from bytes (Prefect's `ResultRecord.deserialize`):
  *
- * 1. The bytes are parsed as a record, with Prefect's old-format coercion
- *    (`data` → `result`; top-level `expiration`, `serializer`,
- *    `prefect_version` moved into `metadata`; a missing `metadata` is `{}`).
+ * 1. The bytes are parsed by {@link deserializeEnvelope}.
  * 2. If they are not a record (not UTF-8, not JSON, not an object, no
  *    `result`, invalid metadata) and `backupSerializer` is given, the whole
  *    bytes are a raw result: `backupSerializer.loads(bytes)` with fresh
@@ -531,57 +598,10 @@ export const deserialize = (
   bytes: Uint8Array,
   backupSerializer?: Serializer.Serializer
 ): Effect.Effect<ResultRecord<unknown>, SerializationError> =>
-  Effect.suspend(() => {
-    const text = utf8Text(bytes)
-    if (text !== undefined) {
-      // An envelope like the last one read in full: only its key and result are new.
-      const known = RecordText.readKnown(text)
-      if (known !== undefined) {
-        return known instanceof SerializationError
-          ? Effect.fail(known)
-          : Effect.succeed(make({ metadata: withStorageKey(known.metadata, known.storageKey), result: known.value }))
-      }
-    }
-    return Effect.matchEffect(parseRecord(bytes, text), {
-      onFailure: (error) =>
-        backupSerializer === undefined
-          ? Effect.fail(error)
-          : Effect.mapBoth(backupSerializer.loads(bytes), {
-            onFailure: (cause) =>
-              new SerializationError({
-                message: `${error.message}; nor a raw result for serializer ${
-                  reprString(backupSerializer.type)
-                }: ${cause.message}`,
-                cause
-              }),
-            onSuccess: (result) =>
-              make({ metadata: makeMetadata({ storageKey: null, serializer: backupSerializer }), result })
-          }),
-      onSuccess: ([metadata, result]) => {
-        if (typeof result !== "string") return Effect.succeed(make({ metadata, result }))
-        const loaded = RecordText.loads(metadata.serializer, result)
-        if (loaded === undefined) {
-          return Effect.map(
-            metadata.serializer.loads(utf8Encoder.encode(result)),
-            (value) => make({ metadata, result: value })
-          )
-        }
-        if (text !== undefined) RecordText.learn(text, metadata)
-        return loaded instanceof SerializationError
-          ? Effect.fail(loaded)
-          : Effect.succeed(make({ metadata, result: loaded.value }))
-      }
-    })
-  })
-
-/** `metadata` with another storage key. */
-const withStorageKey = (metadata: ResultRecordMetadata, storageKey: string): ResultRecordMetadata =>
-  makeMetadata({
-    storageKey,
-    serializer: metadata.serializer,
-    expiration: metadata.expiration,
-    prefectVersion: metadata.prefectVersion,
-    storageBlockId: metadata.storageBlockId
+  Effect.matchEffect(deserializeEnvelope(bytes), {
+    onFailure: (error) => backupSerializer === undefined ? Effect.fail(error) : readRaw(bytes, error, backupSerializer),
+    onSuccess: ({ metadata, result }) =>
+      Effect.map(loadResult(metadata.serializer, result), (value) => make({ metadata, result: value }))
   })
 
 /**
@@ -600,3 +620,148 @@ export const deserializeFromResultAndMetadata = (
     deserializeMetadata(metadataBytes),
     (metadata) => Effect.map(metadata.serializer.loads(resultBytes), (result) => make({ metadata, result }))
   )
+
+// ---------------------------------------------------------------------------------------
+// Codec
+// ---------------------------------------------------------------------------------------
+
+/**
+ * A record codec: {@link serialize} and {@link deserialize} for one store.
+ * It remembers the metadata texts it has read (without storage key and
+ * expiration, so records that differ in those share an entry; at most
+ * `capacity` of them, least recently used dropped) and the last one it wrote,
+ * so the records of a store are written and read without building or parsing
+ * their metadata again — with exactly the results of the plain functions.
+ * Nothing is shared between codecs: a store's memo goes with it.
+ *
+ * `serializers` are serializers this codec reads with: a record whose metadata
+ * names the fields of one of them (by `Equal`) is loaded with it rather than
+ * with the serializer `Serializer.fromJson` builds — how a store reads what
+ * its own custom serializer wrote.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Codec {
+  /**
+   * The record's envelope (see {@link serialize}): its text when the
+   * serializer has a text form (`Serializer.text`), else its bytes. With a
+   * text form the answer is a finished `Exit`, which callers may read without
+   * running it.
+   */
+  readonly serialize: (record: ResultRecord<unknown>) => Effect.Effect<string | Uint8Array, SerializationError>
+  /** {@link deserialize} of the stored text or bytes. */
+  readonly deserialize: (
+    stored: string | Uint8Array,
+    backupSerializer?: Serializer.Serializer
+  ) => Effect.Effect<ResultRecord<unknown>, SerializationError>
+  /** {@link deserializeEnvelope}'s metadata of the stored text or bytes (the result is not loaded). */
+  readonly deserializeMetadata: (stored: string | Uint8Array) => Effect.Effect<ResultRecordMetadata, SerializationError>
+}
+
+/**
+ * A new record codec with its own, empty memo (see {@link Codec}).
+ * `capacity` (default 64) bounds the metadata texts it remembers.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const makeCodec = (options?: {
+  readonly capacity?: number | undefined
+  readonly serializers?: ReadonlyArray<Serializer.Serializer> | undefined
+}): Codec => {
+  const write = RecordText.makeWriter()
+  const memo = RecordText.makeReadMemo(Math.max(1, Math.floor(options?.capacity ?? 64)))
+  const serializers = options?.serializers ?? []
+
+  const runnable = (metadata: ResultRecordMetadata): ResultRecordMetadata => {
+    for (const s of serializers) {
+      if (s !== metadata.serializer && Equal.equals(s, metadata.serializer)) {
+        return makeMetadata({
+          storageKey: metadata.storageKey,
+          serializer: s,
+          expiration: metadata.expiration,
+          prefectVersion: metadata.prefectVersion,
+          storageBlockId: metadata.storageBlockId
+        })
+      }
+    }
+    return metadata
+  }
+
+  const serializeRecord: Codec["serialize"] = (record) => {
+    const text = write(record)
+    if (text === undefined) return serialize(record)
+    return typeof text === "string" ? Exit.succeed(text) : Exit.fail(text)
+  }
+
+  /** The metadata of a split envelope, with its own storage key and expiration. */
+  const splitMetadata = (split: RecordText.Split): ResultRecordMetadata => {
+    const m = split.metadata
+    return makeMetadata({
+      storageKey: split.storageKey,
+      serializer: m.serializer,
+      expiration: split.expiration === null ? null : DateTime.makeUnsafe(split.expiration),
+      prefectVersion: m.prefectVersion,
+      storageBlockId: m.storageBlockId
+    })
+  }
+
+  /** The result JSON of a split envelope when it is one JSON value up to the final `}`, else `NotFast`. */
+  const splitResult = (text: string, split: RecordText.Split): unknown => {
+    if (text.charCodeAt(text.length - 1) !== 0x7d) return FastJson.NotFast
+    return FastJson.parse(text.slice(split.resultStart, text.length - 1), false)
+  }
+
+  const full = (
+    stored: string | Uint8Array,
+    text: string | undefined,
+    backupSerializer: Serializer.Serializer | undefined
+  ): Effect.Effect<ResultRecord<unknown>, SerializationError> =>
+    Effect.matchEffect(parseEnvelopeText(text), {
+      onFailure: (error) =>
+        backupSerializer === undefined ? Effect.fail(error) : readRaw(stored, error, backupSerializer),
+      onSuccess: (envelope) => {
+        const metadata = runnable(envelope.metadata)
+        if (text !== undefined && typeof envelope.result === "string") memo.learn(text, metadata)
+        return Effect.map(
+          loadResult(metadata.serializer, envelope.result),
+          (value) => make({ metadata, result: value })
+        )
+      }
+    })
+
+  const deserializeRecord: Codec["deserialize"] = (stored, backupSerializer) =>
+    Effect.suspend(() => {
+      const text = storedText(stored)
+      const split = text === undefined ? undefined : memo.split(text)
+      if (split !== undefined) {
+        const result = splitResult(text!, split)
+        if (typeof result === "string") {
+          const loaded = RecordText.loads(split.metadata.serializer, result)
+          if (loaded !== undefined) {
+            return loaded instanceof SerializationError
+              ? Effect.fail(loaded)
+              : Effect.succeed(make({ metadata: splitMetadata(split), result: loaded.value }))
+          }
+        }
+      }
+      return full(stored, text, backupSerializer)
+    })
+
+  const deserializeMetadata: Codec["deserializeMetadata"] = (stored) =>
+    Effect.suspend(() => {
+      const text = storedText(stored)
+      const split = text === undefined ? undefined : memo.split(text)
+      if (split !== undefined && splitResult(text!, split) !== FastJson.NotFast) {
+        return Effect.succeed(splitMetadata(split))
+      }
+      return Effect.map(parseEnvelopeText(text), (envelope) => {
+        const metadata = runnable(envelope.metadata)
+        if (text !== undefined && typeof envelope.result === "string") memo.learn(text, metadata)
+        return metadata
+      })
+    })
+
+  return { serialize: serializeRecord, deserialize: deserializeRecord, deserializeMetadata }
+}

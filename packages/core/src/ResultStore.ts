@@ -12,16 +12,16 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import type * as DateTime from "effect/DateTime"
-import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Equal from "effect/Equal"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as KeyValueStore from "effect/persistence/KeyValueStore"
-import * as Random from "effect/Random"
+import * as IdGenerator from "./IdGenerator.ts"
 import * as Lru from "./internal/lru.ts"
-import * as RecordText from "./internal/recordText.ts"
-import { v4HexFromBytes } from "./internal/uuid.ts"
+import * as PyJson from "./internal/pythonJson.ts"
+import * as LockManagerModule from "./LockManager.ts"
 import * as ResultRecord from "./ResultRecord.ts"
 import { ConfigurationError, InvalidState, MissingResult, SerializationError, StorageError } from "./RunError.ts"
 import * as Serializer from "./Serializer.ts"
@@ -48,42 +48,49 @@ export interface RecordOptions {
 export type IsolationLevel = "READ_COMMITTED" | "SERIALIZABLE"
 
 /**
- * A lock manager: record-level locks keyed by storage key and held by a
- * holder string. `acquire` with `timeout` waits that long for a held lock
- * (`0` = do not wait, absent = wait forever) and answers `false` on timeout;
- * re-acquiring by the same holder succeeds at once; releasing a lock the
- * holder does not hold fails with `InvalidState`
- * (`No lock held by {holder} for transaction with key {key}`). A timeout that
- * is not a valid duration fails with `InvalidState`.
+ * A lock manager.
  *
+ * @deprecated Moved to the `LockManager` module (`LockManager.LockManagerShape`); this alias goes in the next release.
  * @category models
  * @since 0.1.0
  */
-export interface LockManagerShape {
-  readonly acquire: (
-    key: string,
-    holder: string,
-    options?: {
-      readonly timeout?: Duration.Input | undefined
-      readonly holdTimeout?: Duration.Input | undefined
-    }
-  ) => Effect.Effect<boolean, StorageError | InvalidState>
-  readonly release: (key: string, holder: string) => Effect.Effect<void, InvalidState | StorageError>
-  readonly isLocked: (key: string) => Effect.Effect<boolean, StorageError>
-  readonly isLockHolder: (key: string, holder: string) => Effect.Effect<boolean, StorageError>
-  readonly waitForLock: (
-    key: string,
-    options?: { readonly timeout?: Duration.Input | undefined }
-  ) => Effect.Effect<boolean, StorageError | InvalidState>
-}
+export type LockManagerShape = LockManagerModule.LockManagerShape
 
 /**
- * The `LockManager` service, for layers that share one lock manager.
+ * The `LockManager` service.
  *
+ * @deprecated Moved to the `LockManager` module (`LockManager.LockManager`); this alias goes in the next release.
  * @category services
  * @since 0.1.0
  */
-export class LockManager extends Context.Service<LockManager, LockManagerShape>()("@runstate/core/LockManager") {}
+export const LockManager = LockManagerModule.LockManager
+
+/**
+ * The `LockManager` service.
+ *
+ * @deprecated Moved to the `LockManager` module (`LockManager.LockManager`); this alias goes in the next release.
+ * @category services
+ * @since 0.1.0
+ */
+export type LockManager = LockManagerModule.LockManager
+
+/**
+ * An in-process lock manager.
+ *
+ * @deprecated Moved to the `LockManager` module (`LockManager.makeMemory`); this alias goes in the next release.
+ * @category constructors
+ * @since 0.1.0
+ */
+export const lockManagerMemory: Effect.Effect<LockManagerShape> = LockManagerModule.makeMemory
+
+/**
+ * A layer providing one shared in-memory lock manager.
+ *
+ * @deprecated Moved to the `LockManager` module (`LockManager.layerMemory`); this alias goes in the next release.
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerLockManagerMemory: Layer.Layer<LockManagerModule.LockManager> = LockManagerModule.layerMemory
 
 /**
  * The result store's operations (Prefect's `ResultStore` methods).
@@ -122,17 +129,17 @@ export interface ResultStoreShape {
    * store from a record's metadata). Fails with `MissingResult` (reason
    * `"NotFound"`) when storage has nothing at the key, `InvalidState` when
    * `resolveKey` rejects the key.
+   *
+   * A read that knows a schema — `schema` given, or a typed serializer
+   * (`Serializer.schema`) as `serializer` or as the store's serializer —
+   * decodes the stored value with it on every read, cached or not (as
+   * Effect's `KeyValueStore.toSchemaStore` does), and fails with a
+   * `SerializationError` when the value does not match.
    */
-  readonly read: (
+  readonly read: <S extends Serializer.SchemaWithoutServices = never>(
     key: string,
-    options?: {
-      readonly holder?: string | undefined
-      readonly serializer?: Serializer.Serializer | undefined
-    }
-  ) => Effect.Effect<
-    ResultRecord.ResultRecord<unknown>,
-    MissingResult | SerializationError | StorageError | InvalidState
-  >
+    options?: ReadOptions<S>
+  ) => Effect.Effect<ResultRecord.ResultRecord<ReadValue<S>>, ReadError>
   /** Whether a readable, unexpired record exists at `key`; reads metadata only; never fails. */
   readonly exists: (key: string) => Effect.Effect<boolean>
   /**
@@ -173,6 +180,37 @@ export interface ResultStoreShape {
 }
 
 /**
+ * Options of {@link ResultStoreShape.read}.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface ReadOptions<S extends Serializer.SchemaWithoutServices = never> {
+  /** The lock holder reading (default: the current fiber's holder); a read waits for other holders' locks. */
+  readonly holder?: string | undefined
+  /** The backup serializer for raw results (default: the store's); a typed one also decodes the read. */
+  readonly serializer?: Serializer.Serializer | undefined
+  /** Decode (and validate) the stored value with this schema, cached or not. */
+  readonly schema?: S | undefined
+}
+
+/**
+ * The value type of a read: the schema's type when a schema is given, else `unknown`.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type ReadValue<S extends Serializer.SchemaWithoutServices> = [S] extends [never] ? unknown : S["Type"]
+
+/**
+ * The errors of {@link ResultStoreShape.read}.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type ReadError = MissingResult | SerializationError | StorageError | InvalidState
+
+/**
  * The result store service.
  *
  * @category services
@@ -193,11 +231,12 @@ export interface MakeOptions {
   readonly metadataStore?: KeyValueStore.KeyValueStore | undefined
   /** Default `Serializer.json` (Prefect's default, pickle, cannot run here). */
   readonly serializer?: Serializer.Serializer | undefined
-  /** Default: a random UUID4 as 32 lowercase hex chars, from Effect's `Random`. */
+  /** Default {@link randomStorageKey}: a random UUID4 as 32 lowercase hex chars, from the `IdGenerator`. */
   readonly storageKeyFn?: Effect.Effect<string> | undefined
   /** In-memory LRU cache capacity; `0` or `false` disables it. Default 1000. */
   readonly cache?: number | false | undefined
-  readonly lockManager?: LockManagerShape | undefined
+  /** Record-level locks (see the `LockManager` module); absent = no locking, `SERIALIZABLE` unsupported. */
+  readonly lockManager?: LockManagerModule.LockManagerShape | undefined
   readonly storageBlockId?: string | null | undefined
   /**
    * Maps a key to the storage key recorded in metadata (the file-system layer
@@ -235,260 +274,83 @@ export interface MakeOptions {
 const noLockManagerMessage =
   "Result store is not configured with a lock manager. Please set a lock manager when creating the result store to enable locking."
 
-type ReadRecord = Effect.Effect<ResultRecord.ResultRecord<unknown>, MissingResult | SerializationError | StorageError>
-
-const utf8Encoder = new TextEncoder()
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
-
-/**
- * The record in `stored` (text, or its UTF-8 bytes), marked persisted, when
- * it is an envelope like the last one read in full (`RecordText.readKnown`):
- * read without an Effect step per stage. `undefined` when it must be read in
- * full.
- */
-const readKnownRecord = (
-  stored: string | Uint8Array
-): ResultRecord.ResultRecord<unknown> | SerializationError | undefined => {
-  let text: string
-  if (typeof stored === "string") {
-    text = stored
-  } else {
-    try {
-      text = utf8Decoder.decode(stored)
-    } catch {
-      return undefined
-    }
-  }
-  const known = RecordText.readKnown(text)
-  if (known === undefined || known instanceof SerializationError) return known
-  const m = known.metadata
-  return ResultRecord.make({
-    metadata: ResultRecord.makeMetadata({
-      storageKey: known.storageKey,
-      serializer: m.serializer,
-      expiration: m.expiration,
-      prefectVersion: m.prefectVersion,
-      storageBlockId: m.storageBlockId
-    }),
-    result: known.value,
-    persisted: true
-  })
-}
-
 const noLockManager = Effect.fail(new ConfigurationError({ message: noLockManagerMessage }))
 
-const quote = (key: string): string => JSON.stringify(key)
+const utf8Encoder = new TextEncoder()
+
+/** A key as a message quotes it: JSON, capped in length. */
+const quote = (key: string): string => PyJson.capText(JSON.stringify(key))
 
 const storageError = (operation: string, key: string) => (error: KeyValueStore.KeyValueStoreError): StorageError =>
   new StorageError({
-    message: `Result storage failed to ${operation} key ${quote(key)}: ${error.message}`,
+    message: `Result storage failed to ${operation} key ${quote(key)}: ${PyJson.capLines(error.message)}`,
     key,
     cause: error
   })
 
+const notFound = (what: string, key: string): MissingResult =>
+  new MissingResult({ message: `${what} not found in result storage at key ${quote(key)}.`, reason: "NotFound", key })
+
 /**
  * A random UUID4 as 32 lowercase hex characters (Prefect's default storage
- * key), drawn from Effect's `Random` so tests can seed it.
+ * key), drawn from the fiber's `IdGenerator`: cryptographically secure by
+ * default, deterministic under `IdGenerator.withSeed`.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const randomStorageKey: Effect.Effect<string> = Random.Random.useSync((random) => {
-  const bytes = new Array<number>(16)
-  for (let i = 0; i < 16; i++) bytes[i] = Math.floor(random.nextDoubleUnsafe() * 256)
-  return v4HexFromBytes(bytes)
-})
+export const randomStorageKey: Effect.Effect<string> = IdGenerator.storageKey
 
-/** A timeout in milliseconds: `undefined` = none (wait forever); fails on an invalid duration. */
-const timeoutMillis = (input: Duration.Input | undefined): Effect.Effect<number | undefined, InvalidState> => {
-  if (input === undefined) return Effect.succeed(undefined)
-  const decoded = Duration.fromInput(input)
-  if (Option.isNone(decoded)) {
-    return Effect.fail(new InvalidState({ message: `Invalid timeout: ${String(input)} is not a duration.` }))
-  }
-  const millis = Duration.toMillis(decoded.value)
-  if (Number.isNaN(millis) || millis < 0) {
-    return Effect.fail(new InvalidState({ message: `Invalid timeout: ${String(input)} is not a duration.` }))
-  }
-  return Effect.succeed(millis === Infinity ? undefined : millis)
-}
+/** The serializer that writes and reads what a (possibly typed) serializer stores. */
+const untyped = (serializer: Serializer.Serializer): Serializer.Serializer => serializer.typed?.encoded ?? serializer
 
-interface LockEntry {
-  readonly holder: string
-  readonly expiresAt: number | undefined
-  readonly freed: Deferred.Deferred<void>
-}
+/** `metadata` naming another serializer. */
+const withSerializer = (
+  metadata: ResultRecord.ResultRecordMetadata,
+  serializer: Serializer.Serializer
+): ResultRecord.ResultRecordMetadata =>
+  ResultRecord.makeMetadata({
+    storageKey: metadata.storageKey,
+    serializer,
+    expiration: metadata.expiration,
+    prefectVersion: metadata.prefectVersion,
+    storageBlockId: metadata.storageBlockId
+  })
 
 /**
- * An in-process lock manager (Prefect's `MemoryLockManager`, SPEC §4.4.8):
- * acquiring a free key succeeds; the same holder re-acquires at once (its hold
- * timeout unchanged); another holder waits until the lock is released or its
- * hold timeout expires, or gives up after `timeout` (→ `false`); releasing a
- * lock one does not hold fails with `InvalidState`
- * `No lock held by {holder} for transaction with key {key}`; `waitForLock`
- * answers `true` if the key is free or freed within the timeout. Time comes
- * from `Clock`, so `TestClock` drives every timeout. Each evaluation makes a
- * new, independent manager; share one through {@link layerLockManagerMemory}.
+ * Builds a result store over a `KeyValueStore` (Prefect's `ResultStore`).
+ * Its contract:
  *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { ResultStore } from "@runstate/core"
- *
- * const program = Effect.gen(function*() {
- *   const locks = yield* ResultStore.lockManagerMemory
- *   yield* locks.acquire("key", "a")
- *   return yield* locks.acquire("key", "b", { timeout: 0 }) // false
- * })
- * ```
- *
- * @category constructors
- * @since 0.1.0
- */
-export const lockManagerMemory: Effect.Effect<LockManagerShape> = Effect.sync(() => {
-  const locks = new Map<string, LockEntry>()
-
-  /** The live entry at `key`, dropping (and signalling) one whose hold timeout has passed. */
-  const current = (key: string, now: number): LockEntry | undefined => {
-    const entry = locks.get(key)
-    if (entry !== undefined && entry.expiresAt !== undefined && entry.expiresAt <= now) {
-      locks.delete(key)
-      Deferred.doneUnsafe(entry.freed, Effect.void)
-      return undefined
-    }
-    return entry
-  }
-
-  /** Waits until `entry` is released or its hold timeout passes. */
-  const freedOrExpired = (entry: LockEntry, now: number): Effect.Effect<void> =>
-    entry.expiresAt === undefined
-      ? Deferred.await(entry.freed)
-      : Effect.race(Deferred.await(entry.freed), Effect.sleep(entry.expiresAt - now))
-
-  const acquire: LockManagerShape["acquire"] = (key, holder, options) =>
-    Effect.gen(function*() {
-      const timeout = yield* timeoutMillis(options?.timeout)
-      const hold = yield* timeoutMillis(options?.holdTimeout)
-      const start = yield* Clock.currentTimeMillis
-      const deadline = timeout === undefined ? undefined : start + timeout
-      while (true) {
-        const now = yield* Clock.currentTimeMillis
-        const entry = current(key, now)
-        if (entry === undefined) {
-          locks.set(key, {
-            holder,
-            expiresAt: hold === undefined ? undefined : now + hold,
-            freed: Deferred.makeUnsafe<void>()
-          })
-          return true
-        }
-        if (entry.holder === holder) return true
-        if (deadline === undefined) {
-          yield* freedOrExpired(entry, now)
-        } else {
-          if (now >= deadline) return false
-          const woke = yield* Effect.timeoutOption(freedOrExpired(entry, now), deadline - now)
-          if (Option.isNone(woke)) return false
-        }
-      }
-    })
-
-  const release: LockManagerShape["release"] = (key, holder) =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const entry = current(key, now)
-      if (entry === undefined || entry.holder !== holder) {
-        return Effect.fail(new InvalidState({ message: `No lock held by ${holder} for transaction with key ${key}` }))
-      }
-      locks.delete(key)
-      Deferred.doneUnsafe(entry.freed, Effect.void)
-      return Effect.void
-    })
-
-  const isLocked: LockManagerShape["isLocked"] = (key) =>
-    Effect.map(Clock.currentTimeMillis, (now) => current(key, now) !== undefined)
-
-  const isLockHolder: LockManagerShape["isLockHolder"] = (key, holder) =>
-    Effect.map(Clock.currentTimeMillis, (now) => current(key, now)?.holder === holder)
-
-  const waitForLock: LockManagerShape["waitForLock"] = (key, options) =>
-    Effect.gen(function*() {
-      const timeout = yield* timeoutMillis(options?.timeout)
-      const now = yield* Clock.currentTimeMillis
-      const entry = current(key, now)
-      if (entry === undefined) return true
-      if (timeout === undefined) {
-        yield* freedOrExpired(entry, now)
-        return true
-      }
-      const woke = yield* Effect.timeoutOption(freedOrExpired(entry, now), timeout)
-      return Option.isSome(woke)
-    })
-
-  return { acquire, release, isLocked, isLockHolder, waitForLock }
-})
-
-/**
- * A layer providing one shared in-memory {@link LockManager} (see
- * {@link lockManagerMemory}).
- *
- * @category layers
- * @since 0.1.0
- */
-export const layerLockManagerMemory: Layer.Layer<LockManager> = Layer.effect(LockManager, lockManagerMemory)
-
-/** Parses a full record envelope's metadata without running the result's serializer (for `exists`). */
-const envelopeMetadata = (
-  bytes: Uint8Array
-): Effect.Effect<ResultRecord.ResultRecordMetadata, SerializationError> =>
-  Effect.flatMap(
-    Effect.try({
-      try: () => JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as unknown,
-      catch: (cause) => new SerializationError({ message: "Stored bytes are not a result record: not JSON.", cause })
-    }),
-    (json) => {
-      if (typeof json !== "object" || json === null || Array.isArray(json)) {
-        return Effect.fail(new SerializationError({ message: "Stored bytes are not a result record: not an object." }))
-      }
-      const obj = json as Record<string, unknown>
-      if (!("result" in obj) && !("data" in obj)) {
-        return Effect.fail(new SerializationError({ message: "Stored bytes are not a result record: no result." }))
-      }
-      // Prefect's old-format coercion: top-level fields move into `metadata`.
-      const base = obj["metadata"] === undefined ? {} : obj["metadata"]
-      if (typeof base !== "object" || base === null || Array.isArray(base)) {
-        return Effect.fail(new SerializationError({ message: "Stored bytes are not a result record: bad metadata." }))
-      }
-      const metadata: Record<string, unknown> = { ...base }
-      for (const field of ["expiration", "serializer", "prefect_version"]) {
-        if (field in obj) metadata[field] = obj[field]
-      }
-      return ResultRecord.metadataFromJson(metadata)
-    }
-  )
-
-/**
- * Builds a result store over a `KeyValueStore` (Prefect's `ResultStore`,
- * SPEC §4.4):
- *
- * - `createResultRecord` keys a new unpersisted record with `options.key` (when
- *   non-empty) or `storageKeyFn` (default {@link randomStorageKey}), mapped
- *   through `resolveKey`;
- * - `persistResultRecord` refuses a key locked by another holder
+ * - **create**: `createResultRecord` keys a new unpersisted record with
+ *   `options.key` (when non-empty) or `storageKeyFn` (default
+ *   {@link randomStorageKey}), mapped through `resolveKey`; its metadata names
+ *   the store's serializer and storage block id.
+ * - **persist** (one write path: `write` is create then persist):
+ *   `persistResultRecord` refuses a key locked by another holder
  *   (`InvalidState` `Cannot write to result record with key {base_key} because it is locked by another holder.`),
- *   writes the full envelope at the storage key — or, with `metadataStore`, the
- *   raw result there and the metadata at the base key in `metadataStore` — using
- *   `setWithExpiration` for expiring records when given, then caches the record
- *   and returns it marked persisted;
- * - `read` waits for a lock held by someone else, serves unexpired cache hits
- *   (expired ones are evicted, judged by `Clock`), otherwise reads storage —
- *   which, as in Prefect, does not check expiration — and caches the record;
- *   nothing at the key fails with `MissingResult` (reason `"NotFound"`);
- * - `exists` reads metadata only and answers `false` on any error, on a missing
- *   key, on a raw (envelope-less) result and on an expiration not strictly
- *   later than now;
- * - the cache is an LRU of `cache` entries (default 1000; `0`, `false`, a
- *   negative number or `NaN` disable it; `Infinity` is unbounded);
- * - the lock methods delegate to `lockManager` or fail with
+ *   then writes the full envelope at the storage key — or, with
+ *   `metadataStore`, the raw result there and the metadata at the base key in
+ *   `metadataStore` — using `setWithExpiration` for expiring records when
+ *   given, then caches what storage now holds and returns the record marked
+ *   persisted. A typed serializer (`Serializer.schema`) encodes the value
+ *   first; storage and the cache hold the encoded form.
+ * - **read**: `read` waits for a lock held by someone else, serves unexpired
+ *   cache hits (expired ones are evicted, judged by `Clock`), otherwise reads
+ *   storage — which, as in Prefect, does not check expiration — and caches
+ *   the record; nothing at the key fails with `MissingResult` (reason
+ *   `"NotFound"`). A read that knows a schema decodes every time, cached or
+ *   not. A record whose metadata names the fields of the store's serializer
+ *   is read with the store's serializer (so a custom serializer reads back
+ *   what it wrote).
+ * - **exists** reads metadata only, through the same envelope parser as
+ *   `read` (`ResultRecord.deserializeEnvelope`), and answers `false` on any
+ *   error, on a missing key, on a raw (envelope-less) result and on an
+ *   expiration not strictly later than now.
+ * - **cache**: an LRU of `cache` entries (default 1000; `0`, `false`, a
+ *   negative number or `NaN` disable it; `Infinity` is unbounded). The store
+ *   owns a record codec (`ResultRecord.makeCodec`) that remembers the metadata
+ *   texts it has read and written; cache and codec go with the store.
+ * - **locks**: the lock methods delegate to `lockManager` or fail with
  *   `ConfigurationError`. The default holder is
  *   `runstate:{store id}:{fiber id}` — the store id is a random hex id drawn
  *   when the store is made, the fiber id is Effect's id of the calling fiber —
@@ -516,7 +378,7 @@ const envelopeMetadata = (
  * @since 0.1.0
  */
 export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
-  Effect.map(randomStorageKey, (storeId): ResultStoreShape => {
+  Effect.map(IdGenerator.storageKey, (storeId): ResultStoreShape => {
     const store = options.store
     const metadataStore = options.metadataStore
     const serializer = options.serializer ?? Serializer.json
@@ -528,7 +390,12 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
     const setWithExpiration = options.setWithExpiration
     const getStored = options.getStored ?? ((key: string) => store.getUint8Array(key))
     const capacity = options.cache === undefined ? 1000 : options.cache === false ? 0 : Math.floor(options.cache)
+    /** What storage holds at each storage key (a typed serializer's values in their encoded form). */
     const cache = capacity >= 1 ? Lru.make<string, ResultRecord.ResultRecord<unknown>>(capacity) : undefined
+    const storeSerializer = untyped(serializer)
+    const codec = ResultRecord.makeCodec({ serializers: [storeSerializer] })
+
+    // --- keys and holders ----------------------------------------------------------------
 
     const defaultHolder: Effect.Effect<string> = Effect.map(Effect.fiberId, (id) => `runstate:${storeId}:${id}`)
     const holderOf = (holder: string | undefined): Effect.Effect<string> =>
@@ -542,34 +409,99 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
       return record
     }
 
-    const put = (
-      key: string,
-      bytes: Uint8Array,
-      expiration: DateTime.Utc | null
-    ): Effect.Effect<void, StorageError> =>
-      expiration !== null && setWithExpiration !== undefined
-        ? setWithExpiration(key, bytes, expiration)
-        : Effect.mapError(store.set(key, bytes), storageError("write", key))
+    // --- create ------------------------------------------------------------------------------
+
+    const build = <A>(
+      value: A,
+      storageKey: string,
+      expiration: DateTime.Utc | null,
+      persisted = false
+    ): ResultRecord.ResultRecord<A> =>
+      ResultRecord.make({
+        metadata: ResultRecord.makeMetadata({ storageKey, serializer, expiration, storageBlockId }),
+        result: value,
+        persisted
+      })
 
     const createResultRecord = <A>(
       value: A,
       recordOptions?: RecordOptions
     ): Effect.Effect<ResultRecord.ResultRecord<A>, InvalidState> => {
-      const build = (storageKey: string) =>
-        ResultRecord.make({
-          metadata: ResultRecord.makeMetadata({
-            storageKey,
-            serializer,
-            expiration: recordOptions?.expiration ?? null,
-            storageBlockId
-          }),
-          result: value
-        })
+      const expiration = recordOptions?.expiration ?? null
       const key = recordOptions?.key
       if (key !== undefined && key !== "") {
-        return resolveKey === undefined ? Effect.sync(() => build(key)) : Effect.map(resolveKey(key), build)
+        return resolveKey === undefined
+          ? Effect.sync(() => build(value, key, expiration))
+          : Effect.map(resolveKey(key), (storageKey) => build(value, storageKey, expiration))
       }
-      return Effect.map(Effect.flatMap(storageKeyFn, resolve), build)
+      return Effect.map(Effect.flatMap(storageKeyFn, resolve), (storageKey) => build(value, storageKey, expiration))
+    }
+
+    // --- persist -----------------------------------------------------------------------------
+
+    /** Writes `value` at `key`, expiring when the record does and the storage can; `onDone` once written. */
+    const put = (
+      key: string,
+      value: string | Uint8Array,
+      expiration: DateTime.Utc | null,
+      onDone: () => void
+    ): Effect.Effect<void, StorageError> =>
+      expiration !== null && setWithExpiration !== undefined
+        ? Effect.map(
+          setWithExpiration(key, typeof value === "string" ? utf8Encoder.encode(value) : value, expiration),
+          onDone
+        )
+        : Effect.matchCauseEffect(store.set(key, value), {
+          onFailure: (cause) => Effect.failCause(Cause.map(cause, storageError("write", key))),
+          onSuccess: () => {
+            onDone()
+            return Effect.void
+          }
+        })
+
+    /** Writes `stored` (what storage is to hold) at `storageKey` and caches it. */
+    const writeStored = (
+      stored: ResultRecord.ResultRecord<unknown>,
+      storageKey: string
+    ): Effect.Effect<void, SerializationError | StorageError> => {
+      const expiration = stored.metadata.expiration
+      const cached = () => void remember(storageKey, ResultRecord.markPersisted(stored))
+      if (metadataStore === undefined) {
+        const envelope = codec.serialize(stored)
+        if (Exit.isExit(envelope)) {
+          // A text envelope comes back as a finished `Exit`: written without another step.
+          const exit = envelope as Exit.Exit<string | Uint8Array, SerializationError>
+          if (Exit.isSuccess(exit)) return put(storageKey, exit.value, expiration, cached)
+        }
+        return Effect.flatMap(envelope, (text) => put(storageKey, text, expiration, cached))
+      }
+      const metadataKey = baseKey(storageKey)
+      return Effect.flatMap(
+        ResultRecord.serializeResult(stored),
+        (resultBytes) =>
+          put(storageKey, resultBytes, expiration, () => {}).pipe(
+            Effect.andThen(ResultRecord.serializeMetadata(stored.metadata)),
+            Effect.flatMap((metadataBytes) =>
+              Effect.mapError(
+                metadataStore.set(metadataKey, metadataBytes),
+                storageError("write metadata at", metadataKey)
+              )
+            ),
+            Effect.map(cached)
+          )
+      )
+    }
+
+    /** The record as storage holds it: a typed serializer's value encoded, written by its untyped serializer. */
+    const storedForm = (
+      record: ResultRecord.ResultRecord<unknown>
+    ): Effect.Effect<ResultRecord.ResultRecord<unknown>, SerializationError> => {
+      const typed = record.metadata.serializer.typed
+      if (typed === undefined) return Effect.succeed(record)
+      return Effect.map(
+        typed.encode(record.result),
+        (encoded) => ResultRecord.make({ metadata: withSerializer(record.metadata, typed.encoded), result: encoded })
+      )
     }
 
     const lockedByOther = (key: string, holder: string | undefined): Effect.Effect<boolean, StorageError> => {
@@ -580,133 +512,79 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
           : Effect.succeed(false))
     }
 
-    const writeRecord = <A>(
+    const persist = <A>(
       record: ResultRecord.ResultRecord<A>,
-      storageKey: string
-    ): Effect.Effect<ResultRecord.ResultRecord<A>, SerializationError | StorageError> => {
-      const expiration = record.metadata.expiration
-      if (metadataStore === undefined) {
-        return Effect.suspend(() => {
-          // The envelope as text when the serializer has a text form: written as a string, whose UTF-8
-          // bytes are the envelope's (an envelope starts with `{`, so no store mistakes it for base64).
-          const text = RecordText.serialize(record)
-          const written = text === undefined
-            ? Effect.flatMap(ResultRecord.serialize(record), (bytes) => put(storageKey, bytes, expiration))
-            : typeof text !== "string"
-            ? Effect.fail(text)
-            : expiration !== null && setWithExpiration !== undefined
-            ? setWithExpiration(storageKey, utf8Encoder.encode(text), expiration)
-            : Effect.mapError(store.set(storageKey, text), storageError("write", storageKey))
-          return Effect.map(written, () => remember(storageKey, ResultRecord.markPersisted(record)))
-        })
+      holder: string | undefined
+    ): Effect.Effect<void, SerializationError | StorageError | InvalidState> => {
+      const storageKey = record.metadata.storageKey
+      if (storageKey === null) {
+        return Effect.fail(new InvalidState({ message: "Storage key is required on result record" }))
       }
-      const metadataKey = baseKey(storageKey)
+      const written = record.metadata.serializer.typed === undefined
+        ? writeStored(record, storageKey)
+        : Effect.flatMap(storedForm(record), (stored) => writeStored(stored, storageKey))
+      if (lockManager === undefined) return written
+      const key = baseKey(storageKey)
       return Effect.flatMap(
-        ResultRecord.serializeResult(record),
-        (resultBytes) =>
-          Effect.flatMap(
-            put(storageKey, resultBytes, expiration),
-            () =>
-              Effect.flatMap(ResultRecord.serializeMetadata(record.metadata), (metadataBytes) =>
-                Effect.map(
-                  Effect.mapError(
-                    metadataStore.set(metadataKey, metadataBytes),
-                    storageError("write metadata at", metadataKey)
-                  ),
-                  () => remember(storageKey, ResultRecord.markPersisted(record))
-                ))
-          )
+        lockedByOther(key, holder),
+        (locked): Effect.Effect<void, SerializationError | StorageError | InvalidState> =>
+          locked
+            ? Effect.fail(
+              new InvalidState({
+                message: `Cannot write to result record with key ${
+                  PyJson.capText(key)
+                } because it is locked by another holder.`
+              })
+            )
+            : written
       )
     }
 
     const persistResultRecord = <A>(
       record: ResultRecord.ResultRecord<A>,
       persistOptions?: { readonly holder?: string | undefined }
-    ): Effect.Effect<ResultRecord.ResultRecord<A>, SerializationError | StorageError | InvalidState> => {
-      const storageKey = record.metadata.storageKey
-      if (storageKey === null) {
-        return Effect.fail(new InvalidState({ message: "Storage key is required on result record" }))
-      }
-      if (lockManager === undefined) return writeRecord(record, storageKey)
-      const key = baseKey(storageKey)
-      return Effect.flatMap(
-        lockedByOther(key, persistOptions?.holder),
-        (locked): Effect.Effect<ResultRecord.ResultRecord<A>, SerializationError | StorageError | InvalidState> =>
-          locked
-            ? Effect.fail(
-              new InvalidState({
-                message: `Cannot write to result record with key ${key} because it is locked by another holder.`
-              })
-            )
-            : writeRecord(record, storageKey)
-      )
-    }
+    ): Effect.Effect<ResultRecord.ResultRecord<A>, SerializationError | StorageError | InvalidState> =>
+      Effect.as(persist(record, persistOptions?.holder), ResultRecord.markPersisted(record))
 
     const write: ResultStoreShape["write"] = (value, writeOptions) => {
       const key = writeOptions?.key
-      // Hot path: a given key, no key mapping and no locks need no intermediate effects.
-      if (key !== undefined && key !== "" && resolveKey === undefined && lockManager === undefined) {
-        return Effect.suspend(() => {
-          const expiration = writeOptions?.expiration ?? null
-          // Built persisted: it is only cached once the write succeeded, and never returned.
-          const record = ResultRecord.make({
-            metadata: ResultRecord.makeMetadata({ storageKey: key, serializer, expiration, storageBlockId }),
-            result: value,
-            persisted: true
-          })
-          if (metadataStore === undefined && (expiration === null || setWithExpiration === undefined)) {
-            const text = RecordText.serialize(record)
-            if (text instanceof SerializationError) return Effect.fail(text)
-            if (text !== undefined) {
-              // One storage step, one continuation: the common write of a full envelope.
-              return Effect.matchCauseEffect(store.set(key, text), {
-                onFailure: (cause) => Effect.failCause(Cause.map(cause, storageError("write", key))),
-                onSuccess: () => {
-                  remember(key, record)
-                  return Effect.void
-                }
-              })
-            }
-          }
-          return Effect.asVoid(writeRecord(record, key))
-        })
+      if (key !== undefined && key !== "" && resolveKey === undefined) {
+        // Built persisted (it is never returned, only cached once written): no second record to mark it.
+        return Effect.suspend(() =>
+          persist(build(value, key, writeOptions?.expiration ?? null, true), writeOptions?.holder)
+        )
       }
-      return Effect.flatMap(
-        createResultRecord(value, writeOptions),
-        (record) => persistResultRecord(record, writeOptions)
-      )
+      return Effect.flatMap(createResultRecord(value, writeOptions), (record) => persist(record, writeOptions?.holder))
     }
 
-    const notFound = (what: string, key: string): MissingResult =>
-      new MissingResult({
-        message: `${what} not found in result storage at key ${quote(key)}.`,
-        reason: "NotFound",
-        key
-      })
+    // --- read --------------------------------------------------------------------------------
 
-    const readStorage = (key: string, backup: Serializer.Serializer): ReadRecord => {
+    type Read = Effect.Effect<ResultRecord.ResultRecord<unknown>, MissingResult | SerializationError | StorageError>
+
+    /** The serializer a record's metadata names, or the store's when the fields are the same. */
+    const runnable = (metadata: ResultRecord.ResultRecordMetadata): ResultRecord.ResultRecordMetadata =>
+      metadata.serializer !== storeSerializer && Equal.equals(metadata.serializer, storeSerializer)
+        ? withSerializer(metadata, storeSerializer)
+        : metadata
+
+    const readStorage = (key: string, backup: Serializer.Serializer): Read => {
       if (metadataStore === undefined) {
         return Effect.flatMap(
           Effect.mapError(getStored(key), storageError("read", key)),
-          (stored): ReadRecord => {
-            if (stored === undefined) return Effect.fail(notFound("Result record", key))
-            const known = readKnownRecord(stored)
-            if (known === undefined) {
-              return Effect.map(
-                ResultRecord.deserialize(typeof stored === "string" ? utf8Encoder.encode(stored) : stored, backup),
-                (record) => remember(key, ResultRecord.markPersisted(record))
-              )
-            }
-            return known instanceof SerializationError ? Effect.fail(known) : Effect.succeed(remember(key, known))
-          }
+          (stored): Read =>
+            stored === undefined
+              ? Effect.fail(notFound("Result record", key))
+              : Effect.map(codec.deserialize(stored, backup), (record) =>
+                remember(key, ResultRecord.markPersisted(record)))
         )
       }
       const metadataKey = baseKey(key)
       return Effect.flatMap(
         Effect.mapError(metadataStore.getUint8Array(metadataKey), storageError("read metadata at", metadataKey)),
-        (metadataBytes): ReadRecord => {
+        (metadataBytes): Read => {
           if (metadataBytes === undefined) return Effect.fail(notFound("Result metadata", metadataKey))
-          return Effect.flatMap(ResultRecord.deserializeMetadata(metadataBytes), (metadata): ReadRecord => {
+          return Effect.flatMap(ResultRecord.deserializeMetadata(metadataBytes), (read): Read => {
+            const metadata = runnable(read)
             const storageKey = metadata.storageKey
             if (storageKey === null) {
               return Effect.fail(
@@ -717,12 +595,12 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
             }
             return Effect.flatMap(
               Effect.mapError(store.getUint8Array(storageKey), storageError("read", storageKey)),
-              (resultBytes): ReadRecord =>
+              (resultBytes): Read =>
                 resultBytes === undefined
                   ? Effect.fail(notFound("Result", storageKey))
                   : Effect.map(
-                    ResultRecord.deserializeFromResultAndMetadata(resultBytes, metadataBytes),
-                    (record) => remember(key, ResultRecord.markPersisted(record))
+                    metadata.serializer.loads(resultBytes),
+                    (result) => remember(key, ResultRecord.make({ metadata, result, persisted: true }))
                   )
             )
           })
@@ -739,52 +617,68 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
             : Effect.asVoid(Effect.catchTag(lockManager.waitForLock(key), "InvalidState", () => Effect.void))))
     }
 
-    const readResolved = (
-      resolved: string,
-      readOptions:
-        | { readonly holder?: string | undefined; readonly serializer?: Serializer.Serializer | undefined }
-        | undefined
-    ) => {
-      const backup = readOptions?.serializer ?? serializer
-      const fromCacheOrStorage = cache === undefined
-        ? readStorage(resolved, backup)
-        : Effect.suspend((): ReadRecord => {
-          const hit = cache.get(resolved)
-          if (hit === undefined) return readStorage(resolved, backup)
-          const expiration = hit.metadata.expiration
-          if (expiration === null) return Effect.succeed(hit)
-          return Effect.flatMap(Clock.currentTimeMillis, (now): ReadRecord => {
-            if (expiration.epochMilliseconds > now) return Effect.succeed(hit)
-            cache.delete(resolved)
-            return readStorage(resolved, backup)
-          })
+    /** What storage holds at `resolved`: from the cache when there and unexpired, else from storage. */
+    const readStored = (resolved: string, backup: Serializer.Serializer): Read => {
+      if (cache === undefined) return readStorage(resolved, backup)
+      return Effect.suspend((): Read => {
+        const hit = cache.get(resolved)
+        if (hit === undefined) return readStorage(resolved, backup)
+        const expiration = hit.metadata.expiration
+        if (expiration === null) return Effect.succeed(hit)
+        return Effect.flatMap(Clock.currentTimeMillis, (now): Read => {
+          if (expiration.epochMilliseconds > now) return Effect.succeed(hit)
+          cache.delete(resolved)
+          return readStorage(resolved, backup)
         })
-      return lockManager === undefined
-        ? fromCacheOrStorage
-        : Effect.flatMap(waitUnlessHolder(baseKey(resolved), readOptions?.holder), () => fromCacheOrStorage)
+      })
     }
 
-    const read: ResultStoreShape["read"] = (key, readOptions) =>
+    const readResolved = (
+      resolved: string,
+      readOptions: ReadOptions<Serializer.SchemaWithoutServices> | undefined
+    ): Read => {
+      const backup = readOptions?.serializer ?? serializer
+      const schema = readOptions?.schema
+      const typed = schema !== undefined ? Serializer.typedBySchema(schema) : backup.typed
+      const stored = readStored(resolved, untyped(backup))
+      const read = typed === undefined ? stored : Effect.flatMap(stored, (record) =>
+        Effect.map(
+          typed.decode(record.result),
+          (result) => ResultRecord.make({ metadata: record.metadata, result, persisted: true })
+        ))
+      return lockManager === undefined
+        ? read
+        : Effect.flatMap(waitUnlessHolder(baseKey(resolved), readOptions?.holder), () => read)
+    }
+
+    const read = ((key: string, readOptions?: ReadOptions<Serializer.SchemaWithoutServices>) =>
       resolveKey === undefined
         ? readResolved(key, readOptions)
-        : Effect.flatMap(resolveKey(key), (resolved) => readResolved(resolved, readOptions))
+        : Effect.flatMap(resolveKey(key), (resolved) => readResolved(resolved, readOptions))) as ResultStoreShape[
+        "read"
+      ]
 
-    const exists: ResultStoreShape["exists"] = (key) => {
-      const metadata = Effect.flatMap(resolve(key), (resolved) => {
-        if (metadataStore !== undefined) {
-          const metadataKey = baseKey(resolved)
-          return Effect.flatMap(
-            Effect.mapError(metadataStore.getUint8Array(metadataKey), storageError("read metadata at", metadataKey)),
-            (bytes) => bytes === undefined ? Effect.succeed(undefined) : ResultRecord.deserializeMetadata(bytes)
-          )
-        }
+    // --- exists ------------------------------------------------------------------------------
+
+    const metadataAt = (
+      resolved: string
+    ): Effect.Effect<ResultRecord.ResultRecordMetadata | undefined, SerializationError | StorageError> => {
+      if (metadataStore !== undefined) {
+        const metadataKey = baseKey(resolved)
         return Effect.flatMap(
-          Effect.mapError(store.getUint8Array(resolved), storageError("read", resolved)),
-          (bytes) => bytes === undefined ? Effect.succeed(undefined) : envelopeMetadata(bytes)
+          Effect.mapError(metadataStore.getUint8Array(metadataKey), storageError("read metadata at", metadataKey)),
+          (bytes) => bytes === undefined ? Effect.succeed(undefined) : ResultRecord.deserializeMetadata(bytes)
         )
-      })
-      return Effect.orElseSucceed(
-        Effect.flatMap(metadata, (found) => {
+      }
+      return Effect.flatMap(
+        Effect.mapError(getStored(resolved), storageError("read", resolved)),
+        (stored) => stored === undefined ? Effect.succeed(undefined) : codec.deserializeMetadata(stored)
+      )
+    }
+
+    const exists: ResultStoreShape["exists"] = (key) =>
+      Effect.orElseSucceed(
+        Effect.flatMap(Effect.flatMap(resolve(key), metadataAt), (found) => {
           if (found === undefined) return Effect.succeed(false)
           const expiration = found.expiration
           if (expiration === null) return Effect.succeed(true)
@@ -792,12 +686,13 @@ export const make = (options: MakeOptions): Effect.Effect<ResultStoreShape> =>
         }),
         () => false
       )
-    }
+
+    // --- locks -------------------------------------------------------------------------------
 
     const supportsIsolationLevel: ResultStoreShape["supportsIsolationLevel"] = (level) => {
       if (level === "READ_COMMITTED") return Effect.succeed(true)
       if (level === "SERIALIZABLE") return Effect.succeed(lockManager !== undefined)
-      return Effect.fail(new InvalidState({ message: `Unsupported isolation level: ${level}` }))
+      return Effect.fail(new InvalidState({ message: `Unsupported isolation level: ${PyJson.capText(level)}` }))
     }
 
     return {

@@ -189,7 +189,7 @@ type DataDocument =
   | null
   | { readonly json: unknown }
   | { readonly metadata: { readonly [k: string]: unknown } }
-  | { readonly record: string; readonly persisted?: true }
+  | { readonly record: string }
   | { readonly value: string }
   | { readonly repr: string }
 
@@ -235,13 +235,14 @@ const encodeData = (data: unknown): Effect.Effect<DataDocument> => {
   if (ResultRecord.isResultRecordMetadata(data)) {
     return Effect.succeed({ metadata: ResultRecord.metadataToJson(data) })
   }
+  // A persisted record's value is in the result store: the history keeps its
+  // metadata, which reads back as a state whose result is read from the store.
+  if (ResultRecord.isResultRecord(data) && data.persisted) {
+    return Effect.succeed({ metadata: ResultRecord.metadataToJson(data.metadata) })
+  }
   if (ResultRecord.isResultRecord(data)) {
     return ResultRecord.serialize(data).pipe(
-      // `persisted` rides along: a persisted record is sent with its metadata, an unpersisted one without.
-      Effect.map((bytes): DataDocument => ({
-        record: utf8Decoder.decode(bytes),
-        ...(data.persisted ? { persisted: true as const } : {})
-      })),
+      Effect.map((bytes): DataDocument => ({ record: utf8Decoder.decode(bytes) })),
       Effect.orElseSucceed((): DataDocument => ({ metadata: ResultRecord.metadataToJson(data.metadata) }))
     )
   }
@@ -256,10 +257,7 @@ const decodeData = (doc: DataDocument): Effect.Effect<unknown, unknown> => {
   if (doc === null) return Effect.succeed(null)
   if ("json" in doc) return Effect.succeed(doc.json)
   if ("metadata" in doc) return ResultRecord.metadataFromJson(doc.metadata)
-  if ("record" in doc) {
-    const record = ResultRecord.deserialize(utf8Encoder.encode(doc.record))
-    return doc.persisted === true ? Effect.map(record, ResultRecord.markPersisted) : record
-  }
+  if ("record" in doc) return ResultRecord.deserialize(utf8Encoder.encode(doc.record))
   if ("value" in doc) return Serializer.json.loads(utf8Encoder.encode(doc.value))
   return Effect.succeed(doc.repr)
 }
@@ -323,7 +321,10 @@ const pad = (n: number, width: number): string => String(n).padStart(width, "0")
  * when another process records it.
  *
  * Data is written so that it reads back equal: result-record metadata as
- * Prefect's metadata JSON, a result record as Prefect's record envelope, JSON
+ * Prefect's metadata JSON; a persisted result record as its metadata (its
+ * value is in the result store, where `StateResult.getStateResult` reads it,
+ * and is not copied into the history); an unpersisted one as Prefect's record
+ * envelope; JSON
  * as is, anything else through Prefect's `json` serializer (an `Error` reads
  * back as an `Error` with its name and message, a `Date` as a `DateTime.Utc`
  * of the same instant); a value nothing can write is kept as its text.

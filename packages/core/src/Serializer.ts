@@ -24,7 +24,6 @@ import * as Compression from "./Compression.ts"
 import * as FastJson from "./internal/fastJson.ts"
 import { reprString } from "./internal/pyrepr.ts"
 import * as PyJson from "./internal/pythonJson.ts"
-import { textCodecs } from "./internal/textCodec.ts"
 import { SerializationError } from "./RunError.ts"
 
 /**
@@ -44,6 +43,16 @@ export type TypeId = typeof TypeId
  * written to a record's `metadata.serializer` (every field in Prefect's order,
  * `type` first). Two serializers are equal when their `fields` are.
  *
+ * Two optional members let a serializer go faster or be typed; stores use them
+ * when present and work without them:
+ *
+ * - `text`: a text form of `dumps` / `loads` (see {@link TextCodec}), so a
+ *   store writes and reads records without UTF-8 round trips;
+ * - `typed`: the serializer is a typed view over another (see {@link Typed}),
+ *   so a store decodes every read with it, cached or not.
+ *
+ * Build one with {@link make}.
+ *
  * @category models
  * @since 0.1.0
  */
@@ -53,6 +62,49 @@ export interface Serializer extends Equal.Equal, Inspectable.Inspectable {
   readonly fields: { readonly [k: string]: unknown }
   readonly dumps: (value: unknown) => Effect.Effect<Uint8Array, SerializationError>
   readonly loads: (bytes: Uint8Array) => Effect.Effect<unknown, SerializationError>
+  /** The text form of `dumps` / `loads`, for serializers whose bytes are always UTF-8 text. */
+  readonly text?: TextCodec | undefined
+  /** Set when this serializer is a typed view over another: `dumps` encodes first, `loads` decodes last. */
+  readonly typed?: Typed | undefined
+}
+
+/**
+ * The text form of a serializer whose bytes are always UTF-8 text, used by the
+ * stores as a fast path: a record's envelope holds the result as text, so a
+ * serializer with a text form is written and read without a `TextEncoder` /
+ * `TextDecoder` round trip.
+ *
+ * - `dumps(value)` must return the text whose UTF-8 bytes
+ *   `serializer.dumps(value)` succeeds with, and throw where `dumps` fails;
+ * - `loads(text)` must return what `serializer.loads` returns for the UTF-8
+ *   bytes of `text` (a well-formed string: the stores never pass lone
+ *   surrogates), and throw where `loads` fails.
+ *
+ * A thrown error becomes a `SerializationError` with the error's message.
+ * Either member may be absent: that direction then uses the byte form.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface TextCodec {
+  readonly dumps?: ((value: unknown) => string) | undefined
+  readonly loads?: ((text: string) => unknown) | undefined
+}
+
+/**
+ * A typed serializer's parts (what `Serializer.schema` builds): values are
+ * `encode`d to the form the untyped `encoded` serializer writes, and what it
+ * reads is `decode`d. Stores write through `encoded` and decode every read —
+ * from storage or from their cache — with `decode`, as Effect's
+ * `KeyValueStore.toSchemaStore` does.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Typed {
+  readonly encoded: Serializer
+  readonly encode: (value: unknown) => Effect.Effect<unknown, SerializationError>
+  readonly decode: (encoded: unknown) => Effect.Effect<unknown, SerializationError>
 }
 
 const Proto = {
@@ -74,17 +126,53 @@ const Proto = {
   }
 }
 
-const make = (
+/**
+ * Builds a serializer. `fields` is what a record's `metadata.serializer` holds
+ * (`type` is taken from it; other fields in the order given); `text` and
+ * `typed` are the optional members described on {@link Serializer}. A store
+ * reads records whose metadata names these fields with this serializer.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Serializer } from "@runstate/core"
+ *
+ * // Plain UTF-8 text, with a text form so stores skip the byte round trip.
+ * const text = Serializer.make({
+ *   fields: { type: "text/plain" },
+ *   dumps: (value) => Effect.succeed(new TextEncoder().encode(String(value))),
+ *   loads: (bytes) => Effect.succeed(new TextDecoder().decode(bytes)),
+ *   text: { dumps: (value) => String(value), loads: (text) => text }
+ * })
+ * ```
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const make = (options: {
+  readonly fields: { readonly type: string; readonly [k: string]: unknown }
+  readonly dumps: Serializer["dumps"]
+  readonly loads: Serializer["loads"]
+  readonly text?: TextCodec | undefined
+  readonly typed?: Typed | undefined
+}): Serializer =>
+  makeWith(options.fields.type, { ...options.fields }, options.dumps, options.loads, options.text, options.typed)
+
+const makeWith = (
   type: string,
   fields: { readonly [k: string]: unknown },
   dumps: Serializer["dumps"],
-  loads: Serializer["loads"]
+  loads: Serializer["loads"],
+  text?: TextCodec,
+  typed?: Typed
 ): Serializer => {
   const self = Object.create(Proto)
   self.type = type
   self.fields = fields
   self.dumps = dumps
   self.loads = loads
+  if (text !== undefined) self.text = text
+  if (typed !== undefined) self.typed = typed
   return self
 }
 
@@ -176,12 +264,10 @@ const makeJson = (fields: { readonly [k: string]: unknown }): Serializer => {
   const loads: Serializer["loads"] = loadsPrefect !== undefined
     ? (bytes) => pythonLoads(bytes, loadsPrefect)
     : () => Effect.fail(notAvailable(`Object decoder ${reprString(String(decoder))}`, "deserialization"))
-  const self = make("json", fields, dumps, loads)
-  textCodecs.set(self, {
+  return makeWith("json", fields, dumps, loads, {
     dumps: dumpsPrefect === undefined ? undefined : (value) => pythonDumpsText(value, dumpsPrefect),
     loads: loadsPrefect === undefined ? undefined : (text) => pythonLoadsText(stripBom(text), loadsPrefect)
   })
-  return self
 }
 
 /**
@@ -250,7 +336,7 @@ const compressionFailure = (
 ): SerializationError => new SerializationError({ message: cause.message, cause })
 
 const makeCompressed = (type: string, inner: Serializer, compressionlib: string): Serializer =>
-  make(
+  makeWith(
     type,
     { type, serializer: inner.fields, compressionlib },
     (value) =>
@@ -298,6 +384,18 @@ export const compressedJson = (
 // ---------------------------------------------------------------------------------------
 
 /**
+ * A schema that needs no services to encode or decode: what
+ * {@link schema} and typed store reads accept.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type SchemaWithoutServices = Schema.Top & {
+  readonly DecodingServices: never
+  readonly EncodingServices: never
+}
+
+/**
  * A typed serializer: `dumps` encodes the value with `schema` and writes the
  * encoded value like `json`; `loads` reads like `json` and decodes with
  * `schema`, failing with a `SerializationError` that names the offending path.
@@ -316,30 +414,52 @@ export const compressedJson = (
  * @category serializers
  * @since 0.1.0
  */
-export const schema = <S extends Schema.Top & { readonly DecodingServices: never; readonly EncodingServices: never }>(
-  schema: S
-): Serializer => {
-  const encode = Schema.encodeUnknownEffect(schema) as (u: unknown) => Effect.Effect<unknown, Schema.SchemaError>
-  const decode = Schema.decodeUnknownEffect(schema) as (u: unknown) => Effect.Effect<unknown, Schema.SchemaError>
-  return make(
+export const schema = <S extends SchemaWithoutServices>(schema: S): Serializer => {
+  const typed = typedBySchema(schema)
+  return makeWith(
     "json",
     json.fields,
-    (value) =>
-      Effect.flatMap(
-        Effect.mapError(
-          encode(value),
-          (cause) => new SerializationError({ message: `Value does not match the schema: ${cause.message}`, cause })
-        ),
-        json.dumps
-      ),
-    (bytes) =>
-      Effect.flatMap(json.loads(bytes), (u) =>
-        Effect.mapError(
-          decode(u),
-          (cause) =>
-            new SerializationError({ message: `Stored value does not match the schema: ${cause.message}`, cause })
-        ))
+    (value) => Effect.flatMap(typed.encode(value), json.dumps),
+    (bytes) => Effect.flatMap(json.loads(bytes), typed.decode),
+    undefined,
+    typed
   )
+}
+
+/**
+ * The {@link Typed} parts of `schema` over `json`: `encode` / `decode` with
+ * the schema, failing with a `SerializationError` (`Value does not match the
+ * schema: …` / `Stored value does not match the schema: …`, the schema's
+ * message capped in length) whose `cause` is the schema error. What
+ * `Serializer.schema` and a store read with a `schema` option use.
+ *
+ * @category serializers
+ * @since 0.2.0
+ */
+export const typedBySchema = <S extends SchemaWithoutServices>(schema: S): Typed => {
+  const encode = Schema.encodeUnknownEffect(schema) as (u: unknown) => Effect.Effect<unknown, Schema.SchemaError>
+  const decode = Schema.decodeUnknownEffect(schema) as (u: unknown) => Effect.Effect<unknown, Schema.SchemaError>
+  return {
+    encoded: json,
+    encode: (value) =>
+      Effect.mapError(
+        encode(value),
+        (cause) =>
+          new SerializationError({
+            message: `Value does not match the schema: ${PyJson.capLines(cause.message)}`,
+            cause
+          })
+      ),
+    decode: (u) =>
+      Effect.mapError(
+        decode(u),
+        (cause) =>
+          new SerializationError({
+            message: `Stored value does not match the schema: ${PyJson.capLines(cause.message)}`,
+            cause
+          })
+      )
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -358,7 +478,7 @@ export const schema = <S extends Schema.Top & { readonly DecodingServices: never
  */
 export const unknown = (fields: { readonly type: string; readonly [k: string]: unknown }): Serializer => {
   const what = `Serializer ${reprString(fields.type)}`
-  return make(
+  return makeWith(
     fields.type,
     { ...fields },
     () => Effect.fail(notAvailable(what, "serialization")),

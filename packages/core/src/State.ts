@@ -25,11 +25,9 @@ import { repr, reprString } from "./internal/pyrepr.ts"
 import { StateMarker } from "./internal/stateMarker.ts"
 import { traceparentOf } from "./internal/trace.ts"
 import * as Uuid from "./internal/uuid.ts"
-import type * as ResultRecord from "./ResultRecord.ts"
 import { InvalidState } from "./RunError.ts"
 import * as StateDetails from "./StateDetails.ts"
 import * as StateType from "./StateType.ts"
-import type * as Wire from "./Wire.ts"
 
 /**
  * @category type ids
@@ -958,54 +956,3 @@ export const inspect = (self: State<unknown>): string =>
   `${self.name}(message=${self.message === null ? "None" : reprString(self.message)}, type=${self.type}, result=${
     reprValue(self.data)
   })`
-
-// -----------------------------------------------------------------------------
-// wire
-// -----------------------------------------------------------------------------
-
-/**
- * Options of {@link toStateCreate}.
- *
- * @category models
- * @since 0.1.0
- */
-export interface ToStateCreateOptions {
-  /**
-   * Prefect's `should_persist_result()` of the current run context: when true,
-   * a record not yet persisted is still sent as metadata. Default `false`.
-   */
-  readonly shouldPersistResult?: boolean | undefined
-}
-
-/**
- * Prefect's `to_state_create`: the proposal to send to `set_state` — the
- * state's `type`, `name`, `message` and `stateDetails` (the same details
- * value: Prefect shares the object and later stamps run ids onto it in place;
- * here details are immutable, so sharing is harmless and stamping makes a new
- * value), and as `data` the metadata of the state's `ResultRecord` only when
- * the record is persisted or `shouldPersistResult` is true; otherwise `null`
- * — also when the data is already metadata, a raw value or an error. No id,
- * no timestamp: the server mints both. Encode it with `Wire.encodeStateCreate`.
- *
- * @example
- * ```ts
- * import { State } from "@runstate/core"
- *
- * const proposal = State.toStateCreate(State.Completed({ data: 42 }))
- * proposal.data // null: a raw value is never sent
- * ```
- *
- * @category combinators
- * @since 0.1.0
- */
-export const toStateCreate = (self: State<unknown>, options?: ToStateCreateOptions): Wire.StateCreate => {
-  const data = self.data
-  const record = Predicate.isTagged(data, "ResultRecord") ? data as unknown as ResultRecord.ResultRecord<unknown> : null
-  return {
-    type: self.type,
-    name: self.name,
-    message: self.message,
-    stateDetails: self.stateDetails,
-    data: record !== null && (record.persisted || options?.shouldPersistResult === true) ? record.metadata : null
-  }
-}

@@ -7,36 +7,53 @@
  *
  * @since 0.1.0
  */
-import type * as DateTime from "effect/DateTime"
 import { dual } from "effect/Function"
+import * as Schema from "effect/Schema"
+import { isBuilt, register } from "./internal/detailsRegistry.ts"
+import { Field } from "./internal/wireSchemas.ts"
+
+/**
+ * The eighteen fields, declared once: name (camelCase; the wire name is its
+ * snake_case form), shape and default. The {@link StateDetails} type,
+ * {@link fields}, {@link empty}, {@link make} and the wire codec
+ * (`Wire.StateDetailsJson`, the same fields under their snake_case names) all
+ * derive from this schema. Its own encoded form is camelCase JSON: decoding
+ * fills every missing key with its default, reads datetimes and UUIDs as
+ * Prefect's models do and normalises UUIDs to lowercase hyphenated.
+ *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const schema = Schema.Struct({
+  flowRunId: Field.uuid,
+  taskRunId: Field.uuid,
+  childFlowRunId: Field.uuid,
+  scheduledTime: Field.dateTime,
+  cacheKey: Field.string,
+  cacheExpiration: Field.dateTime,
+  deferred: Field.boolean,
+  untrackableResult: Field.flag,
+  pauseTimeout: Field.dateTime,
+  pauseReschedule: Field.flag,
+  pauseKey: Field.string,
+  runInputKeyset: Field.keyset,
+  refreshCache: Field.boolean,
+  retriable: Field.boolean,
+  transitionId: Field.uuid,
+  taskParametersId: Field.uuid,
+  traceparent: Field.string,
+  deploymentConcurrencyLeaseId: Field.uuid
+})
 
 /**
  * Prefect's `StateDetails`. Every field is present; absent values are `null`
- * (Prefect's `None`), and the two boolean fields default to `false`.
+ * (Prefect's `None`), and the two boolean fields `untrackableResult` and
+ * `pauseReschedule` default to `false`.
  *
  * @category models
  * @since 0.1.0
  */
-export interface StateDetails {
-  readonly flowRunId: string | null
-  readonly taskRunId: string | null
-  readonly childFlowRunId: string | null
-  readonly scheduledTime: DateTime.Utc | null
-  readonly cacheKey: string | null
-  readonly cacheExpiration: DateTime.Utc | null
-  readonly deferred: boolean | null
-  readonly untrackableResult: boolean
-  readonly pauseTimeout: DateTime.Utc | null
-  readonly pauseReschedule: boolean
-  readonly pauseKey: string | null
-  readonly runInputKeyset: { readonly [key: string]: string } | null
-  readonly refreshCache: boolean | null
-  readonly retriable: boolean | null
-  readonly transitionId: string | null
-  readonly taskParametersId: string | null
-  readonly traceparent: string | null
-  readonly deploymentConcurrencyLeaseId: string | null
-}
+export interface StateDetails extends Schema.Schema.Type<typeof schema> {}
 
 /**
  * What a constructor accepts for details: any subset of the fields; missing
@@ -53,26 +70,27 @@ export type Input = { readonly [K in keyof StateDetails]?: StateDetails[K] | und
  * @category constructors
  * @since 0.1.0
  */
-export const fields: ReadonlyArray<keyof StateDetails> = [
-  "flowRunId",
-  "taskRunId",
-  "childFlowRunId",
-  "scheduledTime",
-  "cacheKey",
-  "cacheExpiration",
-  "deferred",
-  "untrackableResult",
-  "pauseTimeout",
-  "pauseReschedule",
-  "pauseKey",
-  "runInputKeyset",
-  "refreshCache",
-  "retriable",
-  "transitionId",
-  "taskParametersId",
-  "traceparent",
-  "deploymentConcurrencyLeaseId"
-]
+export const fields: ReadonlyArray<keyof StateDetails> = Object.keys(schema.fields) as Array<keyof StateDetails>
+
+/**
+ * A camelCase name in snake_case, as a type (`"flowRunId"` → `"flow_run_id"`).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type SnakeCase<S extends string> = S extends `${infer C}${infer Rest}`
+  ? `${C extends Lowercase<C> ? C : `_${Lowercase<C>}`}${SnakeCase<Rest>}`
+  : S
+
+/**
+ * Each field's name on Prefect's wire: its snake_case form.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const jsonKeys: { readonly [K in keyof StateDetails]: SnakeCase<K> } = Object.fromEntries(
+  fields.map((key) => [key, key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)])
+) as { readonly [K in keyof StateDetails]: SnakeCase<K> }
 
 /**
  * The empty details, shared by every state built without details (Prefect's
@@ -81,26 +99,9 @@ export const fields: ReadonlyArray<keyof StateDetails> = [
  * @category constructors
  * @since 0.1.0
  */
-export const empty: StateDetails = Object.freeze({
-  flowRunId: null,
-  taskRunId: null,
-  childFlowRunId: null,
-  scheduledTime: null,
-  cacheKey: null,
-  cacheExpiration: null,
-  deferred: null,
-  untrackableResult: false,
-  pauseTimeout: null,
-  pauseReschedule: false,
-  pauseKey: null,
-  runInputKeyset: null,
-  refreshCache: null,
-  retriable: null,
-  transitionId: null,
-  taskParametersId: null,
-  traceparent: null,
-  deploymentConcurrencyLeaseId: null
-})
+export const empty: StateDetails = Object.freeze(Schema.decodeUnknownSync(schema)({}))
+
+const defaults: ReadonlyArray<unknown> = fields.map((key) => empty[key])
 
 /**
  * Builds details from any subset of the fields. Unknown keys are ignored (as
@@ -121,8 +122,10 @@ export const empty: StateDetails = Object.freeze({
 export const make = (input?: Input | StateDetails): StateDetails => {
   if (input === undefined || input === empty) return empty
   // Details built here are frozen and complete: reuse them as they are.
-  if (built.has(input)) return input as StateDetails
-  // One fixed-shape literal (fast to allocate, one hidden class for all details).
+  if (isBuilt(input)) return input as StateDetails
+  // One fixed-shape literal: fast to allocate, one hidden class for all details. Typed as
+  // `StateDetails`, so the compiler holds it to the schema's fields, no more and no fewer; a test
+  // holds its defaults to the schema's (`make({})` is `empty`).
   const out: StateDetails = {
     flowRunId: input.flowRunId ?? null,
     taskRunId: input.taskRunId ?? null,
@@ -143,20 +146,13 @@ export const make = (input?: Input | StateDetails): StateDetails => {
     traceparent: input.traceparent ?? null,
     deploymentConcurrencyLeaseId: input.deploymentConcurrencyLeaseId ?? null
   }
-  if (isDefault(out)) return empty
-  Object.freeze(out)
-  built.add(out)
-  return out
+  return isDefault(out) ? empty : register(out)
 }
 
-const built = new WeakSet<object>()
-
-const isDefault = (d: StateDetails): boolean =>
-  d.flowRunId === null && d.taskRunId === null && d.childFlowRunId === null && d.scheduledTime === null &&
-  d.cacheKey === null && d.cacheExpiration === null && d.deferred === null && d.untrackableResult === false &&
-  d.pauseTimeout === null && d.pauseReschedule === false && d.pauseKey === null && d.runInputKeyset === null &&
-  d.refreshCache === null && d.retriable === null && d.transitionId === null && d.taskParametersId === null &&
-  d.traceparent === null && d.deploymentConcurrencyLeaseId === null
+const isDefault = (d: StateDetails): boolean => {
+  for (let i = 0; i < fields.length; i++) if (d[fields[i]!] !== defaults[i]) return false
+  return true
+}
 
 /**
  * Returns details with some fields replaced (a new value; the input is not touched).

@@ -38,6 +38,16 @@ export * as Orchestration from "./Orchestration.ts"
 export * as Flow from "./Flow.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as IdGenerator from "./IdGenerator.ts"
+
+/**
+ * @since 0.2.0
+ */
+export * as LockManager from "./LockManager.ts"
+
+/**
  * @since 0.1.0
  */
 export * as ResultRecord from "./ResultRecord.ts"

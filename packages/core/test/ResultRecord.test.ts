@@ -22,7 +22,7 @@ const failure = <A>(effect: Effect.Effect<A, RunError.SerializationError>) =>
 const jsonSerializerText =
   `{"type":"json","jsonlib":"json","object_encoder":"prefect.serializers.prefect_json_object_encoder","object_decoder":"prefect.serializers.prefect_json_object_decoder","dumps_kwargs":{},"loads_kwargs":{}}`
 
-// SPEC §4.3, exact file bytes.
+// Prefect's local storage layout, exact file bytes.
 const goldenString =
   `{"metadata":{"storage_key":"/root/.prefect/storage/the-key","expiration":null,"serializer":${jsonSerializerText},"prefect_version":"3.8.4","storage_block_id":null},"result":"\\"The results are in...\\""}`
 const goldenDict =
@@ -36,7 +36,7 @@ const pickleFields = { type: "pickle", picklelib: "cloudpickle", picklelib_versi
 
 const theKey = "/root/.prefect/storage/the-key"
 
-describe("ResultRecord: SPEC §4.3 golden bytes", () => {
+describe("ResultRecord: golden bytes of Prefect's storage layout", () => {
   it.effect("serializes the string record to the exact file bytes and reads it back", () =>
     Effect.gen(function*() {
       const record = ResultRecord.make({
@@ -86,7 +86,7 @@ describe("ResultRecord: SPEC §4.3 golden bytes", () => {
       expect(withBackup.message).toBe(error.message)
     }))
 
-  it.effect("writes and reads split metadata (SPEC's dump_bytes example)", () =>
+  it.effect("writes and reads split metadata (Prefect's dump_bytes example)", () =>
     Effect.gen(function*() {
       const metadata = ResultRecord.makeMetadata({ storageKey: "/tmp/x/results/test", serializer: Serializer.json })
       expect(dec.decode(yield* ResultRecord.serializeMetadata(metadata))).toBe(goldenSplitMetadata)
@@ -142,7 +142,7 @@ describe("ResultRecord.deserialize: Prefect's reading rules", () => {
       expect([moved.metadata.storageKey, moved.metadata.prefectVersion, moved.result]).toEqual(["k", "3.0.5", 2])
     }))
 
-  it.effect("SPEC §4.2 ambiguity: a raw {\"data\": 5} reads as an old-format pickle record, value 5", () =>
+  it.effect("ambiguity of Prefect's record formats: a raw {\"data\": 5} reads as an old-format pickle record, value 5", () =>
     Effect.gen(function*() {
       const five = yield* ResultRecord.deserialize(bytes("{\"data\": 5}"), Serializer.json)
       expect(five.result).toBe(5)
@@ -501,15 +501,24 @@ describe("ResultRecord.serialize fast path (fast-check)", () => {
     Effect.promise(() =>
       fc.assert(
         fc.asyncProperty(fc.array(fc.tuple(metadata, result), { minLength: 1, maxLength: 4 }), async (pairs) => {
+          // One codec for the whole sequence: its writer remembers the last metadata text written.
+          const codec = ResultRecord.makeCodec()
           for (const [m, r] of pairs) {
             const record = ResultRecord.make({ metadata: m, result: r })
             const expected = await Effect.runPromise(Effect.exit(reference(record)))
             const actual = await Effect.runPromise(Effect.exit(ResultRecord.serialize(record)))
+            const viaCodec = await Effect.runPromise(Effect.exit(codec.serialize(record)))
             if (expected._tag === "Success") {
               expect(actual._tag).toBe("Success")
               if (actual._tag === "Success") expect(dec.decode(actual.value)).toBe(expected.value)
+              expect(viaCodec._tag).toBe("Success")
+              if (viaCodec._tag === "Success") {
+                const v = viaCodec.value
+                expect(typeof v === "string" ? v : dec.decode(v)).toBe(expected.value)
+              }
             } else {
               expect(actual._tag).toBe("Failure")
+              expect(viaCodec._tag).toBe("Failure")
             }
           }
         }),
@@ -551,24 +560,18 @@ describe("metadataFromJson: datetimes out of range", () => {
     }))
 })
 
-describe("ResultRecord.deserialize — envelopes like the last one read in full", () => {
-  // Once an envelope with `ResultRecord.serialize`'s layout was read in full, the next ones whose metadata
-  // text is the same are read without parsing it again. That must give exactly what a full read gives.
-  const fullRead = (text: string) =>
-    Effect.runSync(
-      Effect.exit(Effect.suspend(() => {
-        RecordText.forget()
-        return ResultRecord.deserialize(bytes(text))
-      }))
-    )
-  const knownRead = (primer: string, text: string) =>
-    Effect.runSync(Effect.exit(Effect.flatMap(
-      Effect.suspend(() => {
-        RecordText.forget()
-        return Effect.exit(ResultRecord.deserialize(bytes(primer)))
-      }),
-      () => ResultRecord.deserialize(bytes(text))
+describe("ResultRecord.makeCodec — envelopes whose metadata text the codec has read", () => {
+  // Once a codec read an envelope with the envelope layout in full, the next ones whose metadata text (but for
+  // storage key and expiration) is the same are read without parsing it again. That must give exactly what a full
+  // read gives. Each codec has its own memo: a fresh codec always reads in full.
+  const fullRead = (text: string) => Effect.runSync(Effect.exit(ResultRecord.deserialize(bytes(text))))
+  const knownRead = (primer: string, text: string) => {
+    const codec = ResultRecord.makeCodec()
+    return Effect.runSync(Effect.exit(Effect.flatMap(
+      Effect.exit(codec.deserialize(bytes(primer))),
+      () => codec.deserialize(bytes(text))
     )))
+  }
   const primerFor = (metadata: ResultRecord.ResultRecordMetadata) =>
     Effect.runSync(Effect.map(
       ResultRecord.serialize(
@@ -577,25 +580,34 @@ describe("ResultRecord.deserialize — envelopes like the last one read in full"
       (b) => dec.decode(b)
     ))
 
-  it("law: a known envelope reads as a full read does (same metadata text, any key, any JSON value)", () => {
+  it("law: a known envelope reads as a full read does (same metadata text, any key, any expiration, any JSON value)", () => {
     const expiration = fc.option(fc.integer({ min: 0, max: 4e12 }).map((ms) => DateTime.makeUnsafe(ms)), { nil: null })
     fc.assert(
-      fc.property(fc.string({ unit: "binary" }), fc.jsonValue(), expiration, (key, value, exp) => {
-        const metadata = ResultRecord.makeMetadata({ storageKey: key, serializer: Serializer.json, expiration: exp })
-        const text = Effect.runSync(
-          Effect.map(ResultRecord.serialize(ResultRecord.make({ metadata, result: value })), (b) => dec.decode(b))
-        )
-        const full = fullRead(text)
-        const known = knownRead(primerFor(metadata), text)
-        expect(known._tag).toBe(full._tag)
-        if (full._tag === "Success" && known._tag === "Success") {
-          expect(known.value.result).toStrictEqual(full.value.result)
-          expect(ResultRecord.metadataToJson(known.value.metadata)).toStrictEqual(
-            ResultRecord.metadataToJson(full.value.metadata)
+      fc.property(
+        fc.string({ unit: "binary" }),
+        fc.jsonValue(),
+        expiration,
+        expiration,
+        (key, value, exp, primerExp) => {
+          const metadata = ResultRecord.makeMetadata({ storageKey: key, serializer: Serializer.json, expiration: exp })
+          const text = Effect.runSync(
+            Effect.map(ResultRecord.serialize(ResultRecord.make({ metadata, result: value })), (b) => dec.decode(b))
           )
-          expect(known.value.metadata.serializer).toBe(full.value.metadata.serializer)
+          const full = fullRead(text)
+          const primer = primerFor(
+            ResultRecord.makeMetadata({ storageKey: "p", serializer: Serializer.json, expiration: primerExp })
+          )
+          const known = knownRead(primer, text)
+          expect(known._tag).toBe(full._tag)
+          if (full._tag === "Success" && known._tag === "Success") {
+            expect(known.value.result).toStrictEqual(full.value.result)
+            expect(ResultRecord.metadataToJson(known.value.metadata)).toStrictEqual(
+              ResultRecord.metadataToJson(full.value.metadata)
+            )
+            expect(known.value.metadata.serializer).toBe(full.value.metadata.serializer)
+          }
         }
-      }),
+      ),
       params
     )
   })
@@ -628,11 +640,69 @@ describe("ResultRecord.deserialize — envelopes like the last one read in full"
     )
   })
 
+  it("law: exists' metadata read agrees with a full read's metadata, known or not", () => {
+    const metadata = ResultRecord.makeMetadata({ storageKey: "k", serializer: Serializer.json })
+    const primer = primerFor(metadata)
+    const head = primer.slice(0, primer.indexOf("\"result\":") + "\"result\":".length).replace("\"primer\"", "\"k\"")
+    const results = fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.constantFrom("NaN", "[NaN, 1.5]", "-Infinity", "\"NaN\"", "9007199254740993", "-0", "x", "\"a\"}")
+    )
+    fc.assert(
+      fc.property(results, (result) => {
+        const text = head + result + "}"
+        const codec = ResultRecord.makeCodec()
+        Effect.runSync(Effect.exit(codec.deserializeMetadata(primer)))
+        const known = Effect.runSync(Effect.exit(codec.deserializeMetadata(text)))
+        const full = Effect.runSync(Effect.exit(ResultRecord.deserializeEnvelope(text)))
+        expect(known._tag).toBe(full._tag)
+        if (full._tag === "Success" && known._tag === "Success") {
+          expect(ResultRecord.metadataToJson(known.value)).toStrictEqual(
+            ResultRecord.metadataToJson(full.value.metadata)
+          )
+        }
+      }),
+      params
+    )
+  })
+
+  it("the memo is keyed by the metadata text without storage key and expiration, bounded, per codec", () => {
+    const metadataAt = (key: string, ms: number | null, version?: string) =>
+      ResultRecord.makeMetadata({
+        storageKey: key,
+        serializer: Serializer.json,
+        expiration: ms === null ? null : DateTime.makeUnsafe(ms),
+        prefectVersion: version
+      })
+    const textOf = (metadata: ResultRecord.ResultRecordMetadata) =>
+      Effect.runSync(
+        Effect.map(ResultRecord.serialize(ResultRecord.make({ metadata, result: "v" })), (b) => dec.decode(b))
+      )
+    const memo = RecordText.makeReadMemo(2)
+    const first = metadataAt("a", 1_000)
+    memo.learn(textOf(first), first)
+    // Another key and another expiration: the same memo entry.
+    const split = memo.split(textOf(metadataAt("b", 2_000_000)))
+    expect(split?.storageKey).toBe("b")
+    expect(split?.expiration).toBe(2_000_000)
+    expect(memo.split(textOf(metadataAt("c", null)))?.expiration).toBe(null)
+    // Another Prefect version is another metadata text.
+    expect(memo.split(textOf(metadataAt("d", null, "2.20.0")))).toBeUndefined()
+    // Bounded: two more texts evict the least recently used one.
+    memo.learn(textOf(metadataAt("e", null, "2.20.0")), metadataAt("e", null, "2.20.0"))
+    memo.learn(textOf(metadataAt("f", null, "2.19.0")), metadataAt("f", null, "2.19.0"))
+    expect(memo.split(textOf(metadataAt("g", null)))).toBeUndefined()
+    expect(memo.split(textOf(metadataAt("h", null, "2.19.0")))).toBeDefined()
+    // A fresh memo knows nothing.
+    expect(RecordText.makeReadMemo(2).split(textOf(first))).toBeUndefined()
+  })
+
   it.effect("a key that needs escapes, or other metadata, is read in full", () =>
     Effect.gen(function*() {
       const serializer = Serializer.json
+      const codec = ResultRecord.makeCodec()
       const primer = primerFor(ResultRecord.makeMetadata({ storageKey: "p", serializer }))
-      yield* ResultRecord.deserialize(bytes(primer))
+      yield* codec.deserialize(bytes(primer))
       for (
         const metadata of [
           ResultRecord.makeMetadata({ storageKey: "a\"b\\c\n", serializer }),
@@ -640,7 +710,7 @@ describe("ResultRecord.deserialize — envelopes like the last one read in full"
           ResultRecord.makeMetadata({ storageKey: "k", serializer, expiration: DateTime.makeUnsafe(0) })
         ]
       ) {
-        const record = yield* ResultRecord.deserialize(
+        const record = yield* codec.deserialize(
           yield* ResultRecord.serialize(ResultRecord.make({ metadata, result: [1, "two"] }))
         )
         expect(record.result).toStrictEqual([1, "two"])

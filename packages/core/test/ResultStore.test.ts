@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Exit, Fiber, Layer } from "effect"
+import { DateTime, Effect, Exit, Fiber, Layer, Schema } from "effect"
 import { KeyValueStore } from "effect/persistence"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
@@ -707,4 +707,223 @@ describe("ResultStore layers", () => {
       )
       assert.isTrue(yield* withLocks.supportsIsolationLevel("SERIALIZABLE"))
     }).pipe(Effect.provide(ResultStore.layer().pipe(Layer.provideMerge(KeyValueStore.layerMemory)))))
+})
+
+describe("ResultStore.make: one envelope parser", () => {
+  const nanRecord =
+    "{\"metadata\":{\"storage_key\":\"nan\",\"expiration\":null,\"serializer\":{\"type\":\"json\",\"jsonlib\":\"json\",\"object_encoder\":\"prefect.serializers.prefect_json_object_encoder\",\"object_decoder\":\"prefect.serializers.prefect_json_object_decoder\",\"dumps_kwargs\":{},\"loads_kwargs\":{}},\"prefect_version\":\"3.8.4\",\"storage_block_id\":null},\"result\":NaN}"
+
+  it.effect("a record whose result is NaN: read gives NaN and exists answers true (cold, and after a read)", () =>
+    Effect.gen(function*() {
+      const spy = makeSpyStore()
+      spy.map.set("nan", encoder.encode(nanRecord))
+      const fresh = yield* ResultStore.make({ store: spy.store, cache: false })
+      assert.isTrue(yield* fresh.exists("nan"))
+      const store = yield* ResultStore.make({ store: spy.store, cache: false })
+      assert.isTrue(Number.isNaN((yield* store.read("nan")).result))
+      assert.isTrue(yield* store.exists("nan"))
+    }))
+
+  it.effect("exists and read agree on Python JSON in the result after the store learned the metadata text", () =>
+    Effect.gen(function*() {
+      const spy = makeSpyStore()
+      const store = yield* ResultStore.make({ store: spy.store, cache: false })
+      yield* store.write("primer", { key: "primer" })
+      yield* store.read("primer")
+      assert.isTrue(yield* store.exists("primer"))
+      const head = spy.text("primer")!.replace("\"primer\"", "\"k\"")
+      const at = head.indexOf("\"result\":") + "\"result\":".length
+      for (const result of ["[NaN, 1.5]", "-Infinity", "9007199254740993", "\"[1, 2]\""]) {
+        spy.map.set("k", encoder.encode(head.slice(0, at) + result + "}"))
+        const read = yield* Effect.exit(store.read("k"))
+        assert.strictEqual(yield* store.exists("k"), Exit.isSuccess(read), result)
+      }
+    }))
+})
+
+describe("ResultStore.make: one codec per store", () => {
+  // A json serializer with non-default fields: `Serializer.fromJson` builds a new serializer object on every full
+  // read, while a store's codec reads later records with the metadata it learned: the serializer object tells which.
+  const fields = {
+    type: "json",
+    jsonlib: "json",
+    object_encoder: "prefect.serializers.prefect_json_object_encoder",
+    object_decoder: "prefect.serializers.prefect_json_object_decoder",
+    dumps_kwargs: {},
+    loads_kwargs: { parse_float: null }
+  }
+
+  it.effect("each store learns metadata texts on its own; records differing in key and expiration share them", () =>
+    Effect.gen(function*() {
+      const spy = makeSpyStore()
+      const serializer = yield* Serializer.fromJson(fields)
+      const writer = yield* ResultStore.make({ store: spy.store, serializer })
+      yield* writer.write(1, { key: "a" })
+      yield* writer.write(2, { key: "b", expiration: DateTime.makeUnsafe(4_000_000_000_000) })
+      yield* writer.write(3, { key: "c", expiration: DateTime.makeUnsafe(4_100_000_000_000) })
+      const one = yield* ResultStore.make({ store: spy.store, cache: false })
+      const two = yield* ResultStore.make({ store: spy.store, cache: false })
+      const a = yield* one.read("a")
+      const b = yield* one.read("b")
+      const c = yield* one.read("c")
+      assert.deepStrictEqual([a.result, b.result, c.result], [1, 2, 3])
+      // `one` learned the metadata text from "a": "b" and "c" (other keys, other expirations) reuse it.
+      assert.strictEqual(b.metadata.serializer, a.metadata.serializer)
+      assert.strictEqual(c.metadata.serializer, a.metadata.serializer)
+      assert.strictEqual(c.metadata.expiration?.epochMilliseconds, 4_100_000_000_000)
+      // `two` has learned nothing from `one`, and nothing is remembered outside the stores.
+      const b2 = yield* two.read("b")
+      assert.notStrictEqual(b2.metadata.serializer, a.metadata.serializer)
+      const plain = yield* ResultRecord.deserialize(encoder.encode(spy.text("b")!))
+      assert.notStrictEqual(plain.metadata.serializer, a.metadata.serializer)
+    }))
+})
+
+describe("ResultStore.make: one write path", () => {
+  it.effect("write and persistResultRecord store the same bytes, with and without locks", () =>
+    Effect.gen(function*() {
+      for (const locked of [false, true]) {
+        const spy = makeSpyStore()
+        const lockManager = locked ? yield* ResultStore.lockManagerMemory : undefined
+        const store = yield* ResultStore.make({ store: spy.store, lockManager })
+        yield* store.write({ a: [1, 2] }, { key: "w" })
+        const record = yield* store.createResultRecord({ a: [1, 2] }, { key: "w" })
+        const before = spy.text("w")
+        const persisted = yield* store.persistResultRecord(record)
+        assert.strictEqual(spy.text("w"), before)
+        assert.isTrue(persisted.persisted)
+      }
+    }))
+})
+
+describe("ResultStore.make: custom serializers", () => {
+  const makeUpper = () => {
+    const calls = { dumps: 0, loads: 0, textDumps: 0, textLoads: 0 }
+    const serializer = Serializer.make({
+      fields: { type: "text/upper", version: 1 },
+      dumps: (value) =>
+        Effect.sync(() => {
+          calls.dumps++
+          return encoder.encode(String(value).toUpperCase())
+        }),
+      loads: (bytes) =>
+        Effect.sync(() => {
+          calls.loads++
+          return decoder.decode(bytes).toLowerCase()
+        }),
+      text: {
+        dumps: (value) => {
+          calls.textDumps++
+          return String(value).toUpperCase()
+        },
+        loads: (text) => {
+          calls.textLoads++
+          return text.toLowerCase()
+        }
+      }
+    })
+    return { serializer, calls }
+  }
+
+  it.effect("a user serializer with a text form is written and read through it, by this store and a fresh one", () =>
+    Effect.gen(function*() {
+      const spy = makeSpyStore()
+      const { serializer, calls } = makeUpper()
+      const store = yield* ResultStore.make({ store: spy.store, serializer })
+      yield* store.write("hello", { key: "k" })
+      assert.deepStrictEqual(calls, { dumps: 0, loads: 0, textDumps: 1, textLoads: 0 })
+      assert.include(spy.text("k"), "\"serializer\":{\"type\":\"text/upper\",\"version\":1}")
+      assert.include(spy.text("k"), "\"result\":\"HELLO\"")
+      const fresh = yield* ResultStore.make({ store: spy.store, serializer })
+      const record = yield* fresh.read("k")
+      assert.strictEqual(record.result, "hello")
+      assert.strictEqual(record.metadata.serializer, serializer)
+      assert.deepStrictEqual(calls, { dumps: 0, loads: 0, textDumps: 1, textLoads: 1 })
+      // A store without it cannot run the serializer the record names.
+      const other = yield* ResultStore.make({ store: spy.store })
+      assert.instanceOf(expectFailure(yield* Effect.exit(other.read("k"))), RunError.SerializationError)
+    }))
+
+  it.effect("without a text form the byte form is used", () =>
+    Effect.gen(function*() {
+      const spy = makeSpyStore()
+      const { serializer: upper, calls } = makeUpper()
+      const serializer = Serializer.make({ fields: upper.fields as never, dumps: upper.dumps, loads: upper.loads })
+      const store = yield* ResultStore.make({ store: spy.store, serializer, cache: false })
+      yield* store.write("hello", { key: "k" })
+      assert.strictEqual((yield* store.read("k")).result, "hello")
+      assert.deepStrictEqual(calls, { dumps: 1, loads: 1, textDumps: 0, textLoads: 0 })
+    }))
+})
+
+describe("ResultStore.make: reads that know a schema decode every time", () => {
+  const Event = Schema.Struct({ n: Schema.NumberFromString, at: Schema.DateTimeUtcFromString })
+  const at = DateTime.makeUnsafe(1_700_000_000_000)
+
+  it.effect("a store whose serializer is Serializer.schema(S) decodes cold and cached reads", () =>
+    Effect.gen(function*() {
+      const spy = makeSpyStore()
+      const serializer = Serializer.schema(Event)
+      const store = yield* ResultStore.make({ store: spy.store, serializer })
+      yield* store.write({ n: 42, at }, { key: "e" })
+      // Storage holds the encoded form, as Prefect's json serializer writes it.
+      assert.include(spy.text("e"), "\\\"n\\\": \\\"42\\\"")
+      const cached = (yield* store.read("e")).result as { n: number; at: DateTime.Utc }
+      assert.strictEqual(cached.n, 42)
+      assert.isTrue(DateTime.isDateTime(cached.at))
+      const fresh = yield* ResultStore.make({ store: spy.store, serializer })
+      const cold = (yield* fresh.read("e")).result as { n: number; at: DateTime.Utc }
+      assert.strictEqual(cold.n, 42)
+      assert.isTrue(DateTime.isDateTime(cold.at))
+      assert.strictEqual(cold.at.epochMilliseconds, at.epochMilliseconds)
+      // A record that does not match the schema fails to read, cached or cold.
+      const plain = yield* ResultStore.make({ store: spy.store })
+      yield* plain.write({ n: "not a number", at: "yesterday" }, { key: "bad" })
+      const error = expectFailure(yield* Effect.exit(fresh.read("bad")))
+      assert.instanceOf(error, RunError.SerializationError)
+      assert.include(error.message, "Stored value does not match the schema")
+    }))
+
+  it.effect("store.read(key, { schema }) decodes from the cache and from storage alike, typed", () =>
+    Effect.gen(function*() {
+      const spy = makeSpyStore()
+      const store = yield* ResultStore.make({ store: spy.store })
+      yield* store.write({ n: "7", at: "2023-11-14T22:13:20Z" }, { key: "e" })
+      const cached = yield* store.read("e", { schema: Event })
+      const n: number = cached.result.n
+      assert.strictEqual(n, 7)
+      assert.strictEqual(cached.result.at.epochMilliseconds, at.epochMilliseconds)
+      const fresh = yield* ResultStore.make({ store: spy.store, cache: false })
+      const cold = yield* fresh.read("e", { schema: Event })
+      assert.strictEqual(cold.result.n, 7)
+      assert.strictEqual(cold.result.at.epochMilliseconds, at.epochMilliseconds)
+      // Without a schema the stored form is read.
+      assert.deepStrictEqual((yield* fresh.read("e")).result, { n: "7", at: "2023-11-14T22:13:20Z" })
+    }))
+})
+
+describe("ResultStore: error messages are capped", () => {
+  it.effect("a 1e6-element field gives a short message", () =>
+    Effect.gen(function*() {
+      const spy = makeSpyStore()
+      const big = Array.from({ length: 1_000_000 }, (_, i) => i)
+      const text = JSON.stringify({ metadata: { storage_key: big }, result: "1" })
+      const store = yield* ResultStore.make({ store: spy.store })
+      const error = expectFailure(yield* Effect.exit(ResultRecord.deserialize(encoder.encode(text))))
+      assert.instanceOf(error, RunError.SerializationError)
+      assert.include(error.message, "storage_key: expected a string or null, got [0, 1, 2")
+      assert.isBelow(error.message.length, 1000)
+      const backupError = expectFailure(
+        yield* Effect.exit(ResultRecord.deserialize(encoder.encode(text), Serializer.schema(Schema.String)))
+      )
+      assert.isBelow(backupError.message.length, 2000)
+      const typed = yield* ResultStore.make({
+        store: spy.store,
+        serializer: Serializer.schema(Schema.Array(Schema.String))
+      })
+      const encodeError = expectFailure(yield* Effect.exit(typed.write(big, { key: "k" })))
+      assert.isBelow(encodeError.message.length, 5000)
+      const keyError = expectFailure(yield* Effect.exit(store.read("x".repeat(1_000_000))))
+      assert.isBelow(keyError.message.length, 1000)
+    }))
 })

@@ -7,7 +7,7 @@ import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { KeyValueStore } from "effect/persistence"
 import * as fc from "fast-check"
-import { ResultRecord, RunLog, Serializer, State } from "@runstate/core"
+import { RunLog } from "@runstate/core"
 import { Arbitraries } from "@runstate/core/testing"
 import { failingSuite, lifecycle, runLogSuite, sameTransitions } from "./runLogSuite.ts"
 
@@ -71,30 +71,4 @@ describe("law: every recorded history reads back equal through a fresh handle", 
       { seed, numRuns: 100 }
     )
   })
-})
-
-describe("RunLog.makeKeyValueStore: result records", () => {
-  it.effect("a record reads back persisted or not as it was written, so a state read back sends the same data", () =>
-    Effect.gen(function*() {
-      const log = yield* RunLog.makeKeyValueStore()
-      const metadata = ResultRecord.makeMetadata({ storageKey: "/results/k", serializer: Serializer.json })
-      const unpersisted = ResultRecord.make({ metadata, result: 23.25 })
-      const persisted = ResultRecord.markPersisted(unpersisted)
-      const to = (data: ResultRecord.ResultRecord<number>) => State.Completed({ data })
-      yield* log.record({ runId: "p", kind: "task", name: "t", runCount: 1, from: undefined, to: to(persisted) })
-      yield* log.record({ runId: "u", kind: "task", name: "t", runCount: 1, from: undefined, to: to(unpersisted) })
-      // A fresh handle over the same store: what another process reads.
-      const fresh = yield* RunLog.makeKeyValueStore()
-      const back = (runId: string) =>
-        Effect.map(fresh.history(runId), (h) => h[0]!.to.data as ResultRecord.ResultRecord<number>)
-      const p = yield* back("p")
-      const u = yield* back("u")
-      assert.isTrue(p.persisted)
-      assert.isFalse(u.persisted)
-      assert.strictEqual(p.result, 23.25)
-      assert.strictEqual(p.metadata.storageKey, "/results/k")
-      // The state read back sends its metadata to Prefect as the original does.
-      assert.deepStrictEqual(State.toStateCreate(to(p)).data, State.toStateCreate(to(persisted)).data)
-      assert.isNotNull(State.toStateCreate(to(p)).data)
-    }).pipe(Effect.provide(KeyValueStore.layerMemory)))
 })

@@ -4,7 +4,7 @@ import * as fc from "fast-check"
 import { RunError, Serializer } from "@runstate/core"
 import * as FastJson from "../src/internal/fastJson.ts"
 import * as PyJson from "../src/internal/pythonJson.ts"
-import { textCodecs } from "../src/internal/textCodec.ts"
+import * as Oracles from "./oracles.ts"
 
 const seed = process.env.FC_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FC_SEED)
 console.log(`Serializer.test.ts fast-check seed: ${seed} (replay with FC_SEED=${seed})`)
@@ -103,7 +103,7 @@ describe("Serializer.json dumps: the bytes of Python's json.dumps", () => {
     expect(Serializer.isSerializer({ ...defaultJsonFields })).toBe(false)
   })
 
-  it.effect("writes SPEC §4.3's inner result texts", () =>
+  it.effect("writes the inner result texts of Prefect's storage layout", () =>
     Effect.gen(function*() {
       expect(yield* dumpsText(Serializer.json, "The results are in...")).toBe("\"The results are in...\"")
       expect(yield* dumpsText(Serializer.json, { a: [1, 2, 3], b: null })).toBe("{\"a\": [1, 2, 3], \"b\": null}")
@@ -689,15 +689,16 @@ describe("Serializer.json fast paths agree with the exact implementations (fast-
     for (let c = 0; c < 0x10000; c++) {
       const s = String.fromCharCode(c)
       for (const t of [s, `a${s}"`, s + s]) {
-        if (PyJson.asciiString(t) !== PyJson.asciiStringSlow(t)) expect.fail(`asciiString ${c.toString(16)}`)
-        if (PyJson.unicodeString(t) !== PyJson.unicodeStringSlow(t)) expect.fail(`unicodeString ${c.toString(16)}`)
+        if (PyJson.asciiString(t) !== Oracles.asciiStringSlow(t)) expect.fail(`asciiString ${c.toString(16)}`)
+        if (PyJson.unicodeString(t) !== Oracles.unicodeStringSlow(t)) expect.fail(`unicodeString ${c.toString(16)}`)
       }
     }
     fc.assert(
       fc.property(
         anyString,
         (s) =>
-          PyJson.asciiString(s) === PyJson.asciiStringSlow(s) && PyJson.unicodeString(s) === PyJson.unicodeStringSlow(s)
+          PyJson.asciiString(s) === Oracles.asciiStringSlow(s) &&
+          PyJson.unicodeString(s) === Oracles.unicodeStringSlow(s)
       ),
       { ...params, numRuns: 2000 }
     )
@@ -745,7 +746,7 @@ describe("Serializer.json fast paths agree with the exact implementations (fast-
 
   it.effect("loads: the text form reads what the byte form reads, BOM included", () =>
     Effect.gen(function*() {
-      const codec = textCodecs.get(Serializer.json)!
+      const codec = Serializer.json.text!
       for (const t of ["\ufeff[1, 2]", "{\"a\": NaN}", "{\"__class__\": \"builtins.set\", \"data\": [1]}", "[1"]) {
         const viaBytes = yield* Effect.exit(Serializer.json.loads(bytes(t)))
         let viaText: Exit.Exit<unknown, string>
@@ -757,5 +758,55 @@ describe("Serializer.json fast paths agree with the exact implementations (fast-
         if (Exit.isSuccess(viaBytes)) expect(viaText).toStrictEqual(Exit.succeed(viaBytes.value))
         else expect(Exit.isFailure(viaText)).toBe(true)
       }
+    }))
+})
+
+describe("Serializer.json: dict key order (a documented limit)", () => {
+  const text = (u: unknown) => new TextDecoder().decode(Effect.runSync(Serializer.json.dumps(u)))
+
+  it("a read-then-write round trip puts integer-like keys first; a Map keeps Python's order", () => {
+    const read = Effect.runSync(Serializer.json.loads(new TextEncoder().encode("{\"b\": 1, \"a\": 2, \"10\": 3}")))
+    expect(text(read)).toBe("{\"10\": 3, \"b\": 1, \"a\": 2}")
+    // The way around it: a Map (or pairs) written in the order wanted.
+    expect(text(new Map<string, number>([["b", 1], ["a", 2], ["10", 3]]))).toBe("{\"b\": 1, \"a\": 2, \"10\": 3}")
+  })
+})
+
+describe("Serializer.make and error texts", () => {
+  it.effect("a user serializer keeps its fields, text form and equality by fields", () =>
+    Effect.gen(function*() {
+      const make = () =>
+        Serializer.make({
+          fields: { type: "text/plain", encoding: "utf-8" },
+          dumps: (value) => Effect.succeed(new TextEncoder().encode(String(value))),
+          loads: (bytes) => Effect.succeed(new TextDecoder().decode(bytes)),
+          text: { dumps: String, loads: (t) => t }
+        })
+      const a = make()
+      expect(a.type).toBe("text/plain")
+      expect(a.fields).toStrictEqual({ type: "text/plain", encoding: "utf-8" })
+      expect(a.text?.dumps?.(5)).toBe("5")
+      expect(Equal.equals(a, make())).toBe(true)
+      expect(Serializer.json.text?.dumps).toBeTypeOf("function")
+      expect(Serializer.unknown({ type: "pickle" }).text).toBeUndefined()
+      expect(yield* Effect.flatMap(a.dumps("hi"), a.loads)).toBe("hi")
+    }))
+
+  it.effect("schema errors and invalid data are described in at most a few hundred characters", () =>
+    Effect.gen(function*() {
+      const big = Array.from({ length: 1_000_000 }, (_, i) => i)
+      const typed = Serializer.schema(Schema.Array(Schema.String))
+      const error = yield* Effect.flip(typed.dumps(big))
+      expect(error.message.length).toBeLessThan(5000)
+      expect(error.message).toContain("Value does not match the schema")
+      const invalid = yield* Effect.flip(
+        Serializer.json.loads(
+          new TextEncoder().encode(JSON.stringify({ __class__: "datetime.datetime", data: big }))
+        )
+      )
+      expect(invalid.message.length).toBeLessThan(500)
+      expect(invalid.message).toContain("Invalid data for class 'datetime.datetime': [0, 1, 2")
+      const fields = yield* Effect.flip(Serializer.fromJson({ type: "json", jsonlib: big }))
+      expect(fields.message.length).toBeLessThan(500)
     }))
 })

@@ -61,9 +61,13 @@ export const lifecycle = (runId: string, options?: { readonly flowRunId?: string
   })
 }
 
+/** A persisted record reads back as its metadata (its value is in the result store, not copied into the history). */
+const asRecorded = (s: State.State<unknown>): State.State<unknown> =>
+  ResultRecord.isResultRecord(s.data) && s.data.persisted ? State.update(s, { data: s.data.metadata as unknown }) : s
+
 const sameState = (a: State.State<unknown> | undefined, b: State.State<unknown> | undefined) => {
   if (a === undefined || b === undefined) return assert.strictEqual(a, b)
-  assert.isTrue(Equal.equals(a, b), `${State.inspect(a)} ≠ ${State.inspect(b)}`)
+  assert.isTrue(Equal.equals(asRecorded(a), asRecorded(b)), `${State.inspect(a)} ≠ ${State.inspect(b)}`)
   assert.strictEqual(a.id, b.id)
   assert.strictEqual(a.name, b.name)
 }
@@ -104,9 +108,10 @@ export const runLogSuite = (name: string, store: Layer.Layer<KeyValueStore.KeyVa
         for (const t of transitions) yield* writer.record(t)
         const reader = yield* open(prefix)
         sameTransitions(yield* reader.history("run-a"), transitions)
+        // The final state's persisted record reads back as its metadata: the value is in the result store.
         const last = (yield* reader.history("run-a"))[4]!.to.data
-        assert.isTrue(ResultRecord.isResultRecord(last))
-        assert.deepStrictEqual((last as ResultRecord.ResultRecord).result, { rows: [1, 2, 3], runId: "run-a" })
+        assert.isTrue(ResultRecord.isResultRecordMetadata(last))
+        assert.strictEqual((last as ResultRecord.ResultRecordMetadata).storageKey, "key-run-a")
         assert.deepStrictEqual(yield* reader.history("unknown"), [])
       }))
 
@@ -173,7 +178,18 @@ export const runLogSuite = (name: string, store: Layer.Layer<KeyValueStore.KeyVa
         const error = new Error("boom")
         error.name = "ValueError"
         const date = new Date(Date.UTC(2026, 1, 2))
-        const datas: ReadonlyArray<unknown> = [{ a: [1, "x", null] }, "text", 3.5, metadata, error, date]
+        const unpersisted = ResultRecord.make({ metadata, result: { rows: 7 } })
+        const persisted = ResultRecord.markPersisted(unpersisted)
+        const datas: ReadonlyArray<unknown> = [
+          { a: [1, "x", null] },
+          "text",
+          3.5,
+          metadata,
+          error,
+          date,
+          unpersisted,
+          persisted
+        ]
         const states = datas.map((data, i) =>
           State.make({ type: "FAILED", name: `F${i}`, message: "é ✓ \u0000 \"q\"", data, timestamp: at(i) })
         )
@@ -189,6 +205,13 @@ export const runLogSuite = (name: string, store: Layer.Layer<KeyValueStore.KeyVa
         assert.deepStrictEqual([e instanceof Error, e.name, e.message], [true, "ValueError", "boom"])
         // The json serializer's rule: a Date reads back as a DateTime.Utc of the same instant.
         assert.strictEqual((back[5]!.to.data as DateTime.Utc).epochMilliseconds, date.getTime())
+        // A record not yet persisted is kept whole (its value is nowhere else) ...
+        const whole = back[6]!.to.data as ResultRecord.ResultRecord<unknown>
+        assert.isTrue(ResultRecord.isResultRecord(whole))
+        assert.deepStrictEqual([whole.result, whole.persisted], [{ rows: 7 }, false])
+        // ... a persisted one as its metadata: its value stays in the result store, once.
+        assert.isTrue(ResultRecord.isResultRecordMetadata(back[7]!.to.data))
+        assert.isTrue(Equal.equals(back[7]!.to.data, metadata))
         assert.deepStrictEqual(back.map((t) => t.to.message), states.map((s) => s.message))
         assert.deepStrictEqual(back.map((t) => t.to.name), states.map((s) => s.name))
       }))

@@ -1,6 +1,6 @@
 /**
  * Test support shared by the core test files: a log capture, a memory store whose
- * writes fail, and Prefect's worked aggregate examples (SPEC §2.8).
+ * writes fail, and Prefect's worked aggregate examples (`return_value_to_state`).
  */
 import { Effect, Layer, Logger } from "effect"
 import { ResultStore, RunError, State, type StateType } from "@runstate/core"

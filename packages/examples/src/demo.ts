@@ -8,13 +8,14 @@
  * where the results went, then reads the results back from their metadata
  * alone with a freshly built store, as another process would. Run it twice:
  * the second run finds the cached tasks' results and ends them `Cached`.
- * The runs' history is kept in the store too (`runstate inspect DIR --runs`).
  */
-import { Effect, Layer, Logger } from "effect"
-import { State } from "@runstate/core"
+import { writeFileSync } from "node:fs"
+import * as path from "node:path"
+import { Context, Effect, Layer, Logger } from "effect"
+import { RunLog, State, Timeline } from "@runstate/core"
 import { type FlowRun, pipeline, type PipelineOptions } from "./pipeline.ts"
 import { type ReadBack, readBack, storageKeyOf, toWire } from "./readback.ts"
-import { describeStore, parseStore, type StoreSpec, storeLayer, storeWithHistoryLayer } from "./stores.ts"
+import { describeStore, historyLayer, parseStore, type StoreSpec, storeLayer } from "./stores.ts"
 import { bold, dim, paint, renderFlowState, renderTimeline, useColor } from "./timeline.ts"
 
 /** Everything the demo computed, for printing or for a test. */
@@ -26,6 +27,14 @@ export interface DemoReport {
   readonly readBack: ReadonlyArray<ReadBack>
   /** The log lines of the runs (`LEVEL message`), in order. */
   readonly logs: ReadonlyArray<string>
+  /** The flow run's timeline page (HTML), and the file it was written to, if any. */
+  readonly timeline: { readonly html: string; readonly file: string | undefined }
+}
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions extends PipelineOptions {
+  /** Where to write the flow run's timeline page; `undefined` writes none. */
+  readonly timelineFile?: string | undefined
 }
 
 /**
@@ -33,20 +42,38 @@ export interface DemoReport {
  * through a second, freshly built store of the same spec (the same one for
  * `memory`, which other processes cannot see).
  */
-export const runDemo = (spec: StoreSpec, options?: PipelineOptions): Effect.Effect<DemoReport, unknown> =>
+export const runDemo = (spec: StoreSpec, options?: DemoOptions): Effect.Effect<DemoReport, unknown> =>
   Effect.scoped(Effect.gen(function*() {
-    // The history goes where the results go: `runstate inspect STORE --runs` lists the runs afterwards.
-    const writer = yield* Layer.build(storeWithHistoryLayer(spec))
+    const writer = yield* Layer.build(storeLayer(spec))
     const reader = spec._tag === "Memory" ? writer : yield* Layer.build(storeLayer(spec))
     const logs: Array<string> = []
     const logger = Logger.make((entry) => {
       const m = entry.message
       logs.push(`${entry.logLevel.toUpperCase().padEnd(5)} ${Array.isArray(m) ? m.join(" ") : String(m)}`)
     })
+    // The history is kept in memory for this report (its states hold their
+    // records) and written where the results are, for `runstate inspect` and
+    // `runstate timeline` to read back later.
+    const memory = yield* RunLog.makeMemory
+    const stored = Context.get(yield* Layer.build(historyLayer(spec)), RunLog.RunLog)
+    const history = Context.make(RunLog.RunLog, {
+      record: (transition) => Effect.andThen(memory.record(transition), stored.record(transition)),
+      history: memory.history,
+      runs: memory.runs
+    })
     const run = yield* pipeline(options).pipe(
       Effect.provide(Logger.layer([logger])),
+      Effect.provideContext(history),
       Effect.provideContext(writer)
     )
+    // The picture of the run, from the history as it was recorded.
+    const input = yield* Timeline.fromRunLog({
+      runId: run.flow.stateDetails.flowRunId!,
+      source: describeStore(spec)
+    }).pipe(Effect.provideContext(history))
+    const html = Timeline.render(input)
+    const file = options?.timelineFile
+    if (file !== undefined) yield* Effect.sync(() => writeFileSync(file, html))
     const documents = yield* Effect.forEach(
       [...run.tasks, { name: "flow", state: run.flow }],
       ({ name, state }) =>
@@ -56,7 +83,7 @@ export const runDemo = (spec: StoreSpec, options?: PipelineOptions): Effect.Effe
         })
     )
     const back = yield* Effect.provideContext(readBack(documents), reader)
-    return { store: spec, run, documents, readBack: back, logs }
+    return { store: spec, run, documents, readBack: back, logs, timeline: { html, file } }
   }))
 
 const isStateJson = (u: unknown): u is { readonly name: string } =>
@@ -105,6 +132,9 @@ export const renderReport = (report: DemoReport, options: { readonly color: bool
       : paint(`error: ${preview(entry.outcome.error)}`, "FAILED", color)
     lines.push(`  ${entry.name.padEnd(width)}  ${paint(entry.state.name.padEnd(13), entry.state.type, color)} ${text}`)
   }
+  if (report.timeline.file !== undefined) {
+    lines.push("", `${bold("timeline of the flow run:", color)} ${report.timeline.file} (open it in a browser)`)
+  }
   return lines
 }
 
@@ -147,7 +177,9 @@ const main = () => {
   // pnpm runs the script in packages/examples; INIT_CWD is where `pnpm demo` was typed.
   const spec = parseStore(args.store, process.env["INIT_CWD"] ?? process.cwd())
   const color = useColor(process.stdout)
-  Effect.runPromiseExit(runDemo(spec)).then((exit) => {
+  const cwd = process.env["INIT_CWD"] ?? process.cwd()
+  const timelineFile = path.resolve(cwd, "runstate-timeline.html")
+  Effect.runPromiseExit(runDemo(spec, { timelineFile })).then((exit) => {
     if (exit._tag === "Success") {
       process.stdout.write(`${renderReport(exit.value, { color }).join("\n")}\n`)
     } else {

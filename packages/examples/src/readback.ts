@@ -5,11 +5,11 @@
  * the values back with `StateResult.getStateResult`, as another process would.
  */
 import { Effect } from "effect"
-import { type ResultStore, State, StateResult, Wire } from "@runstate/core"
+import { type ResultStore, type State, StateResult, Wire } from "@runstate/core"
 
 /** A state as sent to Prefect's API (`set_state`): its `StateCreate` JSON. */
 export const toWire = (state: State.State<unknown>): Effect.Effect<Wire.StateCreateEncoded, Wire.WireError> =>
-  Wire.encodeStateCreate(State.toStateCreate(state))
+  Wire.encodeStateCreate(Wire.toStateCreate(state))
 
 /** The storage key in a state document's `data`, if it carries result metadata. */
 export const storageKeyOf = (document: Wire.StateCreateEncoded): string | undefined => {

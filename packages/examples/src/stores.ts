@@ -67,35 +67,27 @@ export const storeLayer = (spec: StoreSpec): Layer.Layer<ResultStore.ResultStore
 }
 
 /**
- * The result store of `spec` and a `RunLog` persisting each run's history in
- * the same storage (`RunLog.layerKeyValueStore`: keys under
- * `runstate-history/`), so `runstate inspect DIR --runs` (or the Redis or
- * PostgreSQL URL) shows the runs afterwards. `memory` keeps both in memory.
+ * The run history of a spec, kept where its results are (under the prefix
+ * `runstate-history/`), so that `runstate inspect` and `runstate timeline`
+ * read it back later; memory for `memory`.
  */
-export const storeWithHistoryLayer = (
-  spec: StoreSpec
-): Layer.Layer<ResultStore.ResultStore | RunLog.RunLog, unknown> => {
+export const historyLayer = (spec: StoreSpec): Layer.Layer<RunLog.RunLog, unknown> => {
   switch (spec._tag) {
     case "FileSystem":
-      return Layer.merge(
-        storeLayer(spec),
-        RunLog.layerKeyValueStore().pipe(
-          Layer.provide(NodeResultStore.layerFileSystemKeyValueStore(spec.directory, { fsync: false }))
-        )
+      return RunLog.layerKeyValueStore().pipe(
+        Layer.provide(NodeResultStore.layerFileSystemKeyValueStore(spec.directory))
       )
     case "Redis":
-      return Layer.merge(
-        NodeRedisResultStore.layerRedis({ prefix: "runstate-demo:" }),
-        RunLog.layerKeyValueStore().pipe(
-          Layer.provide(NodeRedisResultStore.layerRedisKeyValueStore({ prefix: "runstate-demo:" }))
-        )
-      ).pipe(Layer.provide(NodeRedisResultStore.layerRedisClient({ url: spec.url })))
+      return RunLog.layerKeyValueStore().pipe(
+        Layer.provide(NodeRedisResultStore.layerRedisKeyValueStore({ prefix: "runstate-demo:" })),
+        Layer.provide(NodeRedisResultStore.layerRedisClient({ url: spec.url }))
+      )
     case "Postgres":
-      return Layer.merge(ResultStore.layer(), RunLog.layerKeyValueStore()).pipe(
+      return RunLog.layerKeyValueStore().pipe(
         Layer.provide(KeyValueStore.layerSql({ table: "runstate_results" })),
         Layer.provide(PgClient.layer({ url: Redacted.make(spec.url) }))
       )
     case "Memory":
-      return Layer.merge(ResultStore.layerMemory, RunLog.layerMemory)
+      return RunLog.layerMemory
   }
 }

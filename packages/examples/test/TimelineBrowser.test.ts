@@ -15,7 +15,9 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { chromium, type Browser } from "playwright-core"
+import { Effect } from "effect"
 import { State, Timeline } from "@runstate/core"
+import { runDemo } from "../src/demo.ts"
 
 const root = path.resolve(import.meta.dirname, "../../..")
 const artifacts = path.join(root, "build", "artifacts")
@@ -160,6 +162,32 @@ describe("the timeline page in Chromium", () => {
       writeFileSync(hashFile, `${pageHash}\n`)
     }
     expect(readFileSync(hashFile, "utf8").trim(), "the docs' screenshot is of an older page: refresh it").toBe(pageHash)
+    await page.close()
+  })
+
+  it("opens the page `pnpm demo` writes: a row per task run, retries, the timeout and the cancelled export", async () => {
+    const file = path.join(dir, "demo-timeline.html")
+    const report = await Effect.runPromise(runDemo({ _tag: "Memory" }, { timelineFile: file }))
+    const { page, requests } = await open(readFileSync(file, "utf8"), "demo")
+    expect(requests).toEqual([])
+    const rows = await page.$$eval(
+      "svg g.row",
+      (gs) => gs.map((g) => [g.querySelector("text")!.textContent, g.getAttribute("data-final")])
+    )
+    expect(rows[0]![0]).toMatch(/^daily-orders-/)
+    expect(rows[0]![1]).toBe(report.run.flow.type)
+    expect(rows.slice(1).map(([name]) => name!.replace(/-\d+$/, "")).sort()).toEqual(
+      report.run.tasks.map((t) => t.name).sort()
+    )
+    expect(rows).toContainEqual(["enrich-customers-0", "FAILED"])
+    expect(rows).toContainEqual(["legacy-export-0", "CANCELLED"])
+    const kinds = await page.$$eval("svg .seg", (els) => els.map((el) => el.getAttribute("data-state")))
+    // fetch-prices failed twice before it succeeded: two waits, two Retrying attempts.
+    expect(kinds.filter((k) => k === "AwaitingRetry")).toHaveLength(2)
+    expect(kinds.filter((k) => k === "Retrying")).toHaveLength(2)
+    const titles = await page.$$eval("svg .seg title", (ts) => ts.map((t) => t.textContent ?? ""))
+    expect(titles.some((t) => t.includes("Task run exceeded timeout of 0.06 second(s)"))).toBe(true)
+    await page.screenshot({ path: path.join(artifacts, "demo-timeline.png"), fullPage: true })
     await page.close()
   })
 

@@ -126,6 +126,8 @@ const expected: Record<string, unknown> = {
   "src/docs/results-2.ts": { "error": "Error: disk full", "same": true },
   "src/docs/results-3.ts": { "a": true, "b": false, "c": false },
   "src/docs/timeline-1.ts": { rows: 1, segments: 6 },
+  "src/docs/results-4.ts": { "rows": 42, "at": "2026-01-02T03:04:05.000Z" },
+  "src/docs/results-5.ts": { "distinct": true, "repeatable": true },
   "src/docs/states-1.ts": ["Completed()", "AwaitingRetry(type=SCHEDULED)", "Late('behind', type=SCHEDULED)"],
   "src/docs/states-2.ts": ["FAILED", "FAILED", "CRASHED"],
   "src/docs/states-3.ts": { "scheduled": true, "final": false, "crashedIsFinal": true, "pausedIsFinal": false },

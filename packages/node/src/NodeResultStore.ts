@@ -194,7 +194,7 @@ export const makeFileSystem = (
 
 /**
  * A `ResultStore` over a directory with Prefect's `LocalFileSystem`
- * semantics, reading and writing Prefect's on-disk layout (SPEC §4.3):
+ * semantics, reading and writing Prefect's on-disk layout:
  *
  * - keys resolve inside `directory` (created as needed, symlinks resolved); the
  *   storage key recorded in a record's metadata is the absolute path, as

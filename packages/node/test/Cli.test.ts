@@ -14,7 +14,7 @@ import * as Cli from "@runstate/node/Cli"
 import { displayWidth } from "../src/internal/cliText.ts"
 import { postgresServer, redisServer } from "./servers.ts"
 
-// Hand-written files in Prefect's local storage layout (SPEC §4.3).
+// Hand-written files in Prefect's local storage layout.
 const jsonSerializer =
   `{"type":"json","jsonlib":"json","object_encoder":"prefect.serializers.prefect_json_object_encoder","object_decoder":"prefect.serializers.prefect_json_object_decoder","dumps_kwargs":{},"loads_kwargs":{}}`
 const envelope = (key: string, expiration: string | null, result: string) =>

@@ -52,7 +52,7 @@ const failure = (exit: Exit.Exit<unknown, unknown>): { _tag: string; message: st
 
 const fixtures = path.join(import.meta.dirname, "fixtures", "prefect-storage")
 
-/** Prefect's JSON serializer fields, as §4.3 writes them. */
+/** Prefect's JSON serializer fields, as its storage layout writes them. */
 const jsonSerializer =
   `{"type":"json","jsonlib":"json","object_encoder":"prefect.serializers.prefect_json_object_encoder","object_decoder":"prefect.serializers.prefect_json_object_decoder","dumps_kwargs":{},"loads_kwargs":{}}`
 
@@ -277,7 +277,7 @@ describe("layerFileSystem: Prefect's on-disk layout", () => {
       assert.include(pickle.message, "pickle")
     }))
 
-  it.effect("writes §4.3's bytes (storage key = our base directory), so Prefect reads ours", () =>
+  it.effect("writes the bytes of Prefect's layout (storage key = our base directory), so Prefect reads ours", () =>
     Effect.gen(function*() {
       const dir = freshDir()
       const store = yield* NodeResultStore.makeFileSystem(dir)

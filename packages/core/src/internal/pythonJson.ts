@@ -18,6 +18,7 @@
  */
 import * as DateTime from "effect/DateTime"
 import { formatEpochMillis, parseEpochMillis } from "./isoDate.ts"
+import * as Scalars from "./scalars.ts"
 import { reprString } from "./pyrepr.ts"
 
 /** A JSON encoding or decoding failure, with a Python-like message. */
@@ -97,24 +98,6 @@ export const asciiString = (s: string): string => {
   return nonAscii.test(json) ? json.replace(nonAsciiAll, hexOf) : json
 }
 
-/** `asciiString`, one code unit at a time (the reference `asciiString` is tested against). */
-export const asciiStringSlow = (s: string): string => {
-  let out = "\""
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c === 0x22) out += "\\\""
-    else if (c === 0x5c) out += "\\\\"
-    else if (c >= 0x20 && c <= 0x7e) out += s[i]
-    else if (c === 0x0a) out += "\\n"
-    else if (c === 0x0d) out += "\\r"
-    else if (c === 0x09) out += "\\t"
-    else if (c === 0x08) out += "\\b"
-    else if (c === 0x0c) out += "\\f"
-    else out += hex4(c)
-  }
-  return out + "\""
-}
-
 const plainUnicode = /^[\x20\x21\x23-\x5b\x5d-\ud7ff\ue000-\uffff]*$/
 
 /**
@@ -126,31 +109,6 @@ export const unicodeString = (s: string): string => {
   if (plainUnicode.test(s)) return "\"" + s + "\""
   // `JSON.stringify` escapes exactly these characters, in the same forms (see `asciiString`).
   return JSON.stringify(s)
-}
-
-/** `unicodeString`, one code unit at a time (the reference `unicodeString` is tested against). */
-export const unicodeStringSlow = (s: string): string => {
-  let out = "\""
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c === 0x22) out += "\\\""
-    else if (c === 0x5c) out += "\\\\"
-    else if (c === 0x0a) out += "\\n"
-    else if (c === 0x0d) out += "\\r"
-    else if (c === 0x09) out += "\\t"
-    else if (c === 0x08) out += "\\b"
-    else if (c === 0x0c) out += "\\f"
-    else if (c < 0x20) out += hex4(c)
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        out += s[i]! + s[i + 1]!
-        i++
-      } else out += hex4(c)
-    } else if (c >= 0xdc00 && c <= 0xdfff) out += hex4(c)
-    else out += s[i]
-  }
-  return out + "\""
 }
 
 // ---------------------------------------------------------------------------------------
@@ -664,13 +622,8 @@ export const parse = (text: string, hook?: (o: Record<string, unknown>) => unkno
 
 const hasOwn = Object.prototype.hasOwnProperty
 
-const uuidPattern = /^(?:urn:uuid:)?\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i
-
-/** A UUID in Python's `str(UUID)` form (lowercase, hyphenated), or `undefined`. */
-export const normalizeUuid = (s: string): string | undefined => {
-  const m = uuidPattern.exec(s)
-  return m === null ? undefined : `${m[1]}-${m[2]}-${m[3]}-${m[4]}-${m[5]}`.toLowerCase()
-}
+/** A UUID in Python's `str(UUID)` form (lowercase, hyphenated), or `undefined` (pydantic's rules). */
+export const normalizeUuid: (s: string) => string | undefined = Scalars.normalizeUuid
 
 const utf8Encoder = new TextEncoder()
 
@@ -691,7 +644,7 @@ const scalarClasses: ReadonlySet<string> = new Set([
 ])
 
 const invalidData = (cls: string, data: unknown): never =>
-  fail(`Invalid data for class ${reprString(cls)}: ${dumps(data, { python: true, prefect: false })}`)
+  fail(`Invalid data for class ${describe(cls)}: ${jsonPreview(data)}`)
 
 const decodeClass = (o: Record<string, unknown>, cls: string): unknown => {
   const data = o["data"]
@@ -720,12 +673,10 @@ const decodeException = (o: Record<string, unknown>): Error => {
   const type = o["__exc_type__"]
   if (typeof type !== "string" || type.lastIndexOf(".") <= 0 || type.endsWith(".")) {
     return fail(
-      `Invalid exception type: ${
-        typeof type === "string" ? reprString(type) : dumps(type, { python: true, prefect: false })
-      }`
+      `Invalid exception type: ${typeof type === "string" ? describe(type) : jsonPreview(type)}`
     )
   }
-  if (!hasOwn.call(o, "message")) return fail(`Invalid exception payload for ${reprString(type)}: no 'message' key`)
+  if (!hasOwn.call(o, "message")) return fail(`Invalid exception payload for ${describe(type)}: no 'message' key`)
   const raw = o["message"]
   const message = typeof raw === "string"
     ? raw
@@ -766,10 +717,126 @@ export const prefectObjectHook = (o: Record<string, unknown>): unknown => {
 
 /** A value as error messages show it: a string in Python's repr, else its Python JSON text, else its type name. */
 export const describe = (u: unknown): string => {
-  if (typeof u === "string") return reprString(u)
+  if (typeof u === "string") {
+    return u.length <= messageLimit ? reprString(u) : reprString(u.slice(0, messageLimit)) + ellipsis(u.length)
+  }
+  return jsonPreview(u)
+}
+
+/** Python's `json.dumps` text of `u` when it is small, else a capped preview of it; never throws. */
+export const jsonPreview = (u: unknown): string => {
+  if (isSmall(u)) {
+    try {
+      return dumps(u, { python: true, prefect: false })
+    } catch {
+      return typeName(u)
+    }
+  }
+  return capText(preview(u, 0))
+}
+
+/** The most characters of a value (or of a quoted text) an error message shows. */
+export const messageLimit = 200
+
+const ellipsis = (length: number): string => `\u2026 (${length} characters)`
+
+/** `text`, cut to {@link messageLimit} characters with a note of its length when longer. */
+export const capText = (text: string): string =>
+  text.length <= messageLimit ? text : text.slice(0, messageLimit) + ellipsis(text.length)
+
+/**
+ * A multi-line message (a schema error's) with each line cut by {@link capText}
+ * and at most 20 lines, so a value it quotes cannot make it huge while the
+ * lines naming paths survive.
+ */
+export const capLines = (text: string): string => {
+  if (text.length <= messageLimit) return text
+  const lines = text.split("\n")
+  const kept = lines.slice(0, 20).map(capText)
+  if (lines.length > 20) kept.push(`\u2026 (${lines.length} lines)`)
+  return kept.join("\n")
+}
+
+const smallBudget = 64
+
+/** Whether `u` has at most `smallBudget` nodes and short strings: `describe` then writes it in full. */
+const isSmall = (u: unknown): boolean => {
+  let budget = smallBudget
+  const stack: Array<unknown> = [u]
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (--budget < 0) return false
+    if (typeof v === "string") {
+      if (v.length > messageLimit) return false
+    } else if (typeof v === "object" && v !== null) {
+      if (Array.isArray(v)) {
+        if (v.length > smallBudget) return false
+        for (let i = 0; i < v.length; i++) stack.push(v[i])
+      } else {
+        const proto = Object.getPrototypeOf(v)
+        if (proto !== Object.prototype && proto !== null) return false
+        const keys = Object.keys(v)
+        if (keys.length > smallBudget) return false
+        for (const k of keys) stack.push((v as Record<string, unknown>)[k])
+      }
+    }
+  }
+  return true
+}
+
+const previewItems = 8
+
+/** A short JSON-like preview of a large value: the first items of each array or object, then their count. */
+const preview = (u: unknown, depth: number): string => {
+  if (typeof u === "string") {
+    return u.length <= 40 ? asciiString(u) : asciiString(u.slice(0, 40)) + ellipsis(u.length)
+  }
+  if (typeof u !== "object" || u === null) {
+    try {
+      return dumps(u, { python: true, prefect: false })
+    } catch {
+      return typeName(u)
+    }
+  }
+  if (depth >= 3) return Array.isArray(u) ? "[...]" : "{...}"
+  if (Array.isArray(u)) {
+    const items: Array<string> = []
+    for (let i = 0; i < u.length && i < previewItems; i++) items.push(preview(u[i], depth + 1))
+    if (u.length > previewItems) items.push(`\u2026 (${u.length} items)`)
+    return "[" + items.join(", ") + "]"
+  }
+  const proto = Object.getPrototypeOf(u)
+  if (proto !== Object.prototype && proto !== null) return typeName(u)
+  const keys = Object.keys(u)
+  const items: Array<string> = []
+  for (let i = 0; i < keys.length && i < previewItems; i++) {
+    const k = keys[i]!
+    items.push(
+      asciiString(k.length <= 40 ? k : k.slice(0, 40)) + ": " + preview((u as Record<string, unknown>)[k], depth + 1)
+    )
+  }
+  if (keys.length > previewItems) items.push(`\u2026 (${keys.length} keys)`)
+  return "{" + items.join(", ") + "}"
+}
+
+/** `text` cut to at most `max` characters (ending in "…" when cut), never inside a surrogate pair. */
+export const cutText = (text: string, max: number): string => {
+  if (text.length <= max) return text
+  let end = max - 1
+  const last = text.charCodeAt(end - 1)
+  if (last >= 0xd800 && last <= 0xdbff) end--
+  return text.slice(0, end) + "…"
+}
+
+/**
+ * {@link describe}, capped at `max` characters, for error messages that must
+ * stay small whatever the input (a long string is cut before it is rendered);
+ * never throws, even on a revoked proxy or a throwing getter.
+ */
+export const describeCapped = (u: unknown, max = 80): string => {
   try {
-    return dumps(u, { python: true, prefect: false })
+    return cutText(describe(typeof u === "string" && u.length > max ? u.slice(0, max) : u), max)
   } catch {
-    return typeName(u)
+    return "a value that cannot be shown"
   }
 }

@@ -1,25 +1,27 @@
 /**
- * A result record's envelope as text, without `TextEncoder` / `TextDecoder`
- * round trips: `ResultRecord.serialize` encodes it, and `ResultStore` writes it
- * to its `KeyValueStore` as a string (whose UTF-8 bytes are the envelope's).
+ * A result record's envelope as text: writing it, and reading back envelopes
+ * whose metadata text was seen before without parsing that text again. Holds
+ * no state of its own: the memos are made per record codec
+ * (`ResultRecord.makeCodec`), so each store owns its memos and they go with it.
  *
- * The envelope is `pythonJson.dumps({ metadata, result }, { python: false })`:
- * everything but the storage key and the result text depends only on the
- * metadata's expiration, serializer fields, Prefect version and storage block
- * id, so that middle part is kept for the last metadata seen (records of one
- * store share it) and only the two strings are escaped per record.
+ * The envelope is the compact JSON
+ * `{"metadata":{"storage_key":K,"expiration":E,"serializer":{...},"prefect_version":V,"storage_block_id":B},"result":R}`.
+ * Everything after `E` up to `"result":` — the "tail" — depends only on the
+ * serializer's fields, the Prefect version and the storage block id, which
+ * records of one store share; the storage key, the expiration and the result
+ * differ per record and are written (and read) on their own.
  *
  * @internal
  */
-import type * as DateTime from "effect/DateTime"
 import type { ResultRecord, ResultRecordMetadata } from "../ResultRecord.ts"
 import { SerializationError } from "../RunError.ts"
-import { formatEpochMillis } from "./isoDate.ts"
+import type { Serializer } from "../Serializer.ts"
+import { formatEpochMillis, parseEpochMillis } from "./isoDate.ts"
+import * as Lru from "./lru.ts"
 import { reprString } from "./pyrepr.ts"
 import * as PyJson from "./pythonJson.ts"
-import { textCodecs } from "./textCodec.ts"
 
-const messageOf = (e: unknown): string => e instanceof Error ? e.message : String(e)
+const messageOf = (e: unknown): string => PyJson.capLines(e instanceof Error ? e.message : String(e))
 
 const extraInfo =
   "You can try a different serializer (e.g. result_serializer=\"json\") or disabling persistence (persist_result=False) for this flow or task."
@@ -28,7 +30,7 @@ const extraInfo =
 export const serializeResultError = (record: ResultRecord<unknown>, cause: SerializationError): SerializationError =>
   new SerializationError({
     message: `Failed to serialize object of type ${reprString(PyJson.typeName(record.result))} with serializer ${
-      reprString(record.metadata.serializer.type)
+      PyJson.describe(record.metadata.serializer.type)
     }. ${extraInfo}`,
     cause
   })
@@ -39,78 +41,95 @@ export const writeError = (what: string, cause: unknown): SerializationError =>
 
 const nullableString = (s: string | null): string => s === null ? "null" : PyJson.unicodeString(s)
 
-let lastFields: unknown = undefined
-let lastExpiration: DateTime.Utc | null = null
-let lastVersion = ""
-let lastBlockId: string | null = null
-let lastMiddle: string | undefined = undefined
+const head = "{\"metadata\":{\"storage_key\":"
+const expirationLabel = ",\"expiration\":"
+const tailEnd = "},\"result\":"
 
-/** Each serializer's fields as compact JSON (a serializer and its fields never change). */
-const fieldsTexts = new WeakMap<object, string>()
-
-const fieldsText = (serializer: ResultRecordMetadata["serializer"]): string => {
-  let text = fieldsTexts.get(serializer)
-  if (text === undefined) {
-    text = PyJson.dumps(serializer.fields, { python: false, prefect: false })
-    fieldsTexts.set(serializer, text)
-  }
-  return text
-}
-
-/** The envelope text from `,"expiration":` to `"result":` (throws when serializer fields are not JSON). */
-const middleText = (metadata: ResultRecordMetadata): string => {
-  const expiration = metadata.expiration
-  return ",\"expiration\":" +
-    (expiration === null ? "null" : PyJson.unicodeString(formatEpochMillis(expiration.epochMilliseconds))) +
-    ",\"serializer\":" + fieldsText(metadata.serializer) +
-    ",\"prefect_version\":" + PyJson.unicodeString(metadata.prefectVersion) +
-    ",\"storage_block_id\":" + nullableString(metadata.storageBlockId) +
-    "},\"result\":"
-}
-
-/** `middleText`, kept for the last metadata seen. */
-const middle = (metadata: ResultRecordMetadata): string => {
-  const fields = metadata.serializer.fields
-  const expiration = metadata.expiration
-  if (
-    lastMiddle !== undefined && fields === lastFields && metadata.prefectVersion === lastVersion &&
-    metadata.storageBlockId === lastBlockId &&
-    (expiration === null
-      ? lastExpiration === null
-      : lastExpiration !== null && expiration.epochMilliseconds === lastExpiration.epochMilliseconds)
-  ) return lastMiddle
-  const text = middleText(metadata)
-  lastFields = fields
-  lastExpiration = expiration
-  lastVersion = metadata.prefectVersion
-  lastBlockId = metadata.storageBlockId
-  lastMiddle = text
-  return text
-}
+/** The expiration as the envelope writes it. */
+const expirationText = (metadata: ResultRecordMetadata): string =>
+  metadata.expiration === null ? "null" : "\"" + formatEpochMillis(metadata.expiration.epochMilliseconds) + "\""
 
 /**
- * The envelope of `metadata` and a result's text: the compact JSON
- * `{"metadata":{...},"result":"..."}` that `ResultRecord.serialize` writes.
- * Throws when the serializer's fields are not JSON.
+ * The envelope text from `,"serializer":` to `"result":` (throws when the
+ * serializer's fields are not JSON).
  */
-export const envelope = (metadata: ResultRecordMetadata, resultText: string): string =>
-  "{\"metadata\":{\"storage_key\":" + nullableString(metadata.storageKey) + middle(metadata) +
+export const tailText = (metadata: ResultRecordMetadata): string =>
+  ",\"serializer\":" + PyJson.dumps(metadata.serializer.fields, { python: false, prefect: false }) +
+  ",\"prefect_version\":" + PyJson.unicodeString(metadata.prefectVersion) +
+  ",\"storage_block_id\":" + nullableString(metadata.storageBlockId) + tailEnd
+
+/** The envelope of `metadata` with its tail given and a result's text. */
+const envelopeWith = (metadata: ResultRecordMetadata, tail: string, resultText: string): string =>
+  head + nullableString(metadata.storageKey) + expirationLabel + expirationText(metadata) + tail +
   PyJson.unicodeString(resultText) + "}"
 
 /**
- * The envelope text of `record` when its serializer has a text form (else
- * `undefined`), or the `SerializationError` `ResultRecord.serialize` fails
- * with.
+ * The envelope of `metadata` and a result's text: the compact JSON that
+ * `ResultRecord.serialize` writes. Throws when the serializer's fields are not
+ * JSON.
  */
-export const serialize = (record: ResultRecord<unknown>): string | SerializationError | undefined => {
-  const dumps = textCodecs.get(record.metadata.serializer)?.dumps
+export const envelope = (metadata: ResultRecordMetadata, resultText: string): string =>
+  envelopeWith(metadata, tailText(metadata), resultText)
+
+/**
+ * `serializer`'s text of `value` when it has a text form (else `undefined`),
+ * or the `SerializationError` its `dumps` fails with.
+ */
+const dumpsText = (record: ResultRecord<unknown>): string | SerializationError | undefined => {
+  const dumps = record.metadata.serializer.text?.dumps
   if (dumps === undefined) return undefined
-  let text: string
   try {
-    text = dumps(record.result)
+    return dumps(record.result)
   } catch (cause) {
     return serializeResultError(record, new SerializationError({ message: messageOf(cause), cause }))
   }
+}
+
+/**
+ * A writer of envelopes: `write(record)` is the envelope text when the
+ * record's serializer has a text form (else `undefined`), or the
+ * `SerializationError` writing fails with. It keeps the metadata text between
+ * storage key and result of the last record written (one entry: the records
+ * of one store share it, unless their expirations differ).
+ */
+export const makeWriter = (): (record: ResultRecord<unknown>) => string | SerializationError | undefined => {
+  let lastSerializer: Serializer | undefined
+  let lastVersion = ""
+  let lastBlockId: string | null = null
+  let lastExpiration: number | null = null
+  let lastTail = ""
+  let lastMiddle = ""
+  return (record) => {
+    const text = dumpsText(record)
+    if (typeof text !== "string") return text
+    const metadata = record.metadata
+    const expiration = metadata.expiration === null ? null : metadata.expiration.epochMilliseconds
+    try {
+      if (
+        metadata.serializer !== lastSerializer || metadata.prefectVersion !== lastVersion ||
+        metadata.storageBlockId !== lastBlockId
+      ) {
+        lastTail = tailText(metadata)
+        lastSerializer = metadata.serializer
+        lastVersion = metadata.prefectVersion
+        lastBlockId = metadata.storageBlockId
+        lastExpiration = expiration
+        lastMiddle = expirationLabel + expirationText(metadata) + lastTail
+      } else if (expiration !== lastExpiration) {
+        lastExpiration = expiration
+        lastMiddle = expirationLabel + expirationText(metadata) + lastTail
+      }
+      return head + nullableString(metadata.storageKey) + lastMiddle + PyJson.unicodeString(text) + "}"
+    } catch (cause) {
+      return writeError("result record", cause)
+    }
+  }
+}
+
+/** The envelope text of `record` (no memo), as {@link makeWriter}'s writers give it. */
+export const serialize = (record: ResultRecord<unknown>): string | SerializationError | undefined => {
+  const text = dumpsText(record)
+  if (typeof text !== "string") return text
   try {
     return envelope(record.metadata, text)
   } catch (cause) {
@@ -126,10 +145,10 @@ const loneSurrogate = /\p{Cs}/u
  * `SerializationError` `loads` fails with.
  */
 export const loads = (
-  serializer: object,
+  serializer: Serializer,
   text: string
 ): { readonly value: unknown } | SerializationError | undefined => {
-  const codecLoads = textCodecs.get(serializer)?.loads
+  const codecLoads = serializer.text?.loads
   if (codecLoads === undefined || loneSurrogate.test(text)) return undefined
   try {
     return { value: codecLoads(text) }
@@ -142,81 +161,103 @@ export const loads = (
 // Reading envelopes back
 // ---------------------------------------------------------------------------------------
 
-const envelopePrefix = "{\"metadata\":{\"storage_key\":\""
+const keyPrefix = head + "\""
 
-/** A storage key written without escapes: no quote, backslash or control character. */
-const plainKey = /^[\x20\x21\x23-\x5b\x5d-\uffff]*$/
-
-/**
- * The middle text of the last envelope read in full whose layout is the one
- * `envelope` writes, and the metadata that read gave. Parsing is
- * deterministic, so any envelope `{"metadata":{"storage_key":"K"` + middle +
- * `V}` whose `V` is one JSON value reads as that metadata with storage key
- * `K` and result `V`: no need to parse the metadata again.
- */
-let readMiddle: string | undefined = undefined
-let readMetadata: ResultRecordMetadata | undefined = undefined
+/** A JSON string's content written without escapes: no quote, backslash or control character. */
+const plainText = /^[\x20\x21\x23-\x5b\x5d-\uffff]*$/
 
 /**
- * After `text` was read in full as a record with `metadata` and a string
- * result: remembers its middle when `text` has `envelope`'s layout, so that
- * {@link readKnown} can read the next envelopes with that middle without
- * parsing their metadata.
+ * An envelope split where its metadata text is known: the storage key, the
+ * expiration (epoch milliseconds or `null`), the metadata the tail was read
+ * as when it was learned, and where the result's JSON starts.
  */
-export const learn = (text: string, metadata: ResultRecordMetadata): void => {
-  const key = metadata.storageKey
-  if (key === null || !plainKey.test(key) || !text.startsWith(envelopePrefix)) return
-  const at = envelopePrefix.length + key.length
-  if (!text.startsWith(key, envelopePrefix.length) || text.charCodeAt(at) !== 0x22) return
-  let m: string
-  try {
-    m = middleText(metadata)
-  } catch {
-    return
-  }
-  if (!text.startsWith(m, at + 1)) return
-  readMiddle = m
-  readMetadata = metadata
+export interface Split {
+  readonly storageKey: string
+  readonly expiration: number | null
+  readonly metadata: ResultRecordMetadata
+  readonly resultStart: number
 }
 
-/**
- * The storage key, the metadata (but its storage key) and the loaded result of
- * an envelope whose middle {@link learn} remembered, as a full read would give
- * them, or the `SerializationError` loading the result fails with;
- * `undefined` when `text` is anything else or its serializer has no text form
- * (the caller reads it in full).
- */
-export const readKnown = (
-  text: string
-):
-  | { readonly storageKey: string; readonly metadata: ResultRecordMetadata; readonly value: unknown }
-  | SerializationError
-  | undefined =>
-{
-  const m = readMiddle
-  if (m === undefined || !text.startsWith(envelopePrefix)) return undefined
-  const keyEnd = text.indexOf("\"", envelopePrefix.length)
-  if (keyEnd < 0 || !text.startsWith(m, keyEnd + 1) || text.charCodeAt(text.length - 1) !== 0x7d) return undefined
-  const storageKey = text.slice(envelopePrefix.length, keyEnd)
-  if (!plainKey.test(storageKey)) return undefined
-  const start = keyEnd + 1 + m.length
+/** The end of the storage key's string (its closing quote) when it is plain, else -1. */
+const keyEnd = (text: string): number => {
+  if (!text.startsWith(keyPrefix)) return -1
+  const end = text.indexOf("\"", keyPrefix.length)
+  return end < 0 || !plainText.test(text.slice(keyPrefix.length, end)) ? -1 : end
+}
+
+/** Where the tail starts after the expiration at `at`, and the expiration; `undefined` when not plain. */
+const readExpiration = (
+  text: string,
+  at: number
+): { readonly tail: number; readonly expiration: number | null } | undefined => {
+  if (!text.startsWith(expirationLabel, at)) return undefined
+  const start = at + expirationLabel.length
+  if (text.startsWith("null", start)) return { tail: start + 4, expiration: null }
   if (text.charCodeAt(start) !== 0x22) return undefined
-  let result: unknown
-  try {
-    result = JSON.parse(text.slice(start, text.length - 1))
-  } catch {
-    return undefined
-  }
-  if (typeof result !== "string") return undefined
-  const metadata = readMetadata!
-  const loaded = loads(metadata.serializer, result)
-  return loaded === undefined || loaded instanceof SerializationError
-    ? loaded
-    : { storageKey, metadata, value: loaded.value }
+  const end = text.indexOf("\"", start + 1)
+  if (end < 0) return undefined
+  const content = text.slice(start + 1, end)
+  if (!plainText.test(content)) return undefined
+  const ms = parseEpochMillis(content)
+  return ms === undefined ? undefined : { tail: end + 1, expiration: ms }
 }
 
-/** Forgets what {@link learn} remembered (for tests that compare both reads). */
-export const forget = (): void => {
-  readMiddle = undefined
-  readMetadata = undefined
+/**
+ * A reader's memo: the tails of envelopes read in full, each with the
+ * metadata it was read as, keyed by the tail's text (the metadata text without
+ * storage key and expiration, so records whose keys and expirations differ
+ * share an entry). Bounded: the least recently used tails are dropped.
+ */
+export interface ReadMemo {
+  /**
+   * After `text` was read in full as an envelope with `metadata`: remembers
+   * its tail when `text` has the envelope layout with a plain key and
+   * expiration.
+   */
+  readonly learn: (text: string, metadata: ResultRecordMetadata) => void
+  /**
+   * `text` split at a known tail, or `undefined` when it is not an envelope
+   * with a plain key and expiration and a tail this memo knows. The caller
+   * still parses the result from `resultStart` (to the final `}`).
+   */
+  readonly split: (text: string) => Split | undefined
+}
+
+/** A new, empty read memo of at most `capacity` tails. */
+export const makeReadMemo = (capacity: number): ReadMemo => {
+  const tails = Lru.make<string, ResultRecordMetadata>(capacity)
+  return {
+    learn: (text, metadata) => {
+      const key = metadata.storageKey
+      if (key === null) return
+      const end = keyEnd(text)
+      if (end !== keyPrefix.length + key.length || !text.startsWith(key, keyPrefix.length)) return
+      const expiration = readExpiration(text, end + 1)
+      if (expiration === undefined) return
+      let tail: string
+      try {
+        tail = tailText(metadata)
+      } catch {
+        return
+      }
+      if (text.startsWith(tail, expiration.tail)) tails.set(tail, metadata)
+    },
+    split: (text) => {
+      const end = keyEnd(text)
+      if (end < 0) return undefined
+      const expiration = readExpiration(text, end + 1)
+      if (expiration === undefined) return undefined
+      const close = text.indexOf(tailEnd, expiration.tail)
+      if (close < 0) return undefined
+      const resultStart = close + tailEnd.length
+      const metadata = tails.get(text.slice(expiration.tail, resultStart))
+      if (metadata === undefined) return undefined
+      return {
+        storageKey: text.slice(keyPrefix.length, end),
+        expiration: expiration.expiration,
+        metadata,
+        resultStart
+      }
+    }
+  }
 }

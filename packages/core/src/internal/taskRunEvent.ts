@@ -10,7 +10,7 @@
 import * as ResultRecord from "../ResultRecord.ts"
 import type * as State from "../State.ts"
 import * as StateDetails from "../StateDetails.ts"
-import { isUuid } from "./uuid.ts"
+import { normalizeUuid } from "./scalars.ts"
 
 /**
  * The longest state message an event carries, in characters; longer ones are
@@ -236,7 +236,9 @@ export const taskRunEventJson = (
   if (input.kind === "flow") {
     return "Flow-run states are not sent as events: Prefect proposes them to the API (set_state)"
   }
-  if (!isUuid(input.runId)) return `Expected the task run id to be a UUID, got ${JSON.stringify(input.runId)}`
+  if (normalizeUuid(input.runId) === undefined) {
+    return `Expected the task run id to be a UUID, got ${JSON.stringify(input.runId)}`
+  }
   const { from, to } = input
   const message = truncateMessage(stateMessageTruncationLength, to.message)
   const tags = [...new Set(options?.tags ?? [])].sort()

@@ -6,7 +6,7 @@ export const program = Effect.gen(function*() {
     metadata: ResultRecord.makeMetadata({ storageKey: "/root/.prefect/storage/the-key", serializer: Serializer.json }),
     result: "The results are in..."
   })
-  // Prefect's envelope, byte for byte (SPEC §4.3) ...
+  // Prefect's envelope, byte for byte ...
   const bytes = yield* ResultRecord.serialize(record)
   const text = new TextDecoder().decode(bytes)
   // ... and back; a raw value (Prefect's flow results) reads through a backup serializer.

@@ -15,6 +15,6 @@ const fromPrefect = {
 export const program = Effect.gen(function*() {
   const state = yield* Wire.decodeStateResponse(fromPrefect)
   // ... and a proposal to send back to `set_state`.
-  const proposal = yield* Wire.encodeStateCreate(State.toStateCreate(State.Running()))
+  const proposal = yield* Wire.encodeStateCreate(Wire.toStateCreate(State.Running()))
   return { state: State.format(state), flowRunId: state.stateDetails.flowRunId, proposal: proposal.type }
 })
