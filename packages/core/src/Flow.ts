@@ -22,8 +22,8 @@ import * as Aggregate from "./Aggregate.ts"
 import * as Failure from "./Failure.ts"
 import { failedStateOf } from "./internal/failure.ts"
 import { CurrentFlowRun, type FlowRunContext, randomId } from "./internal/runContext.ts"
-import type * as ResultRecord from "./ResultRecord.ts"
 import type { ResultStore } from "./ResultStore.ts"
+import type * as Run from "./Run.ts"
 import { RunLog, type RunLogShape } from "./RunLog.ts"
 import * as State from "./State.ts"
 import * as StateDetails from "./StateDetails.ts"
@@ -87,17 +87,17 @@ export interface FlowOptions {
 }
 
 /**
- * The final state of a flow run whose program succeeds with `A`: on
- * COMPLETED its data is a result record of the return value; a program that
- * returns task states ends in their aggregate, whose data is a record of the
- * returned value too.
+ * The final state of a flow run whose program succeeds with `A` and fails
+ * with `E`: a `Run.RunState<A, E>`. On COMPLETED its data is a result record
+ * of the return value, which `StateResult.getStateResult` reads back as an
+ * `A`; a program that returns task states ends in their aggregate, whose
+ * data is a record of the returned value too; FAILED (also `TimedOut`) and
+ * CRASHED hold the error.
  *
  * @category models
  * @since 0.2.0
  */
-export type FlowState<A> = [A] extends [never] ? State.State<ResultRecord.ResultRecord<never>>
-  : [A] extends [State.State<any>] ? State.State<unknown>
-  : State.State<ResultRecord.ResultRecord<A>>
+export type FlowState<A, E = never> = Run.RunState<A, E>
 
 const validate = (options: FlowOptions): InvalidFlowOptions | undefined => {
   if (typeof options !== "object" || options === null) {
@@ -255,7 +255,7 @@ const finalState = <A, E>(
 const runImpl = <A, E, R>(
   program: Effect.Effect<A, E, R>,
   options: FlowOptions
-): Effect.Effect<FlowState<A>, InvalidFlowOptions, R | ResultStore> =>
+): Effect.Effect<FlowState<A, E>, InvalidFlowOptions, R | ResultStore> =>
   Effect.suspend(() => {
     const invalid = validate(options)
     if (invalid !== undefined) return Effect.fail(invalid)
@@ -298,7 +298,7 @@ const runImpl = <A, E, R>(
               State.isCompleted(final) ? "Info" : "Error",
               `Finished in state ${State.format(final)}`
             )
-            return final as FlowState<A>
+            return final as FlowState<A, E>
           })
         })
       })
@@ -345,11 +345,11 @@ const runImpl = <A, E, R>(
 export const run: {
   (
     options: FlowOptions
-  ): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<FlowState<A>, InvalidFlowOptions, R | ResultStore>
+  ): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<FlowState<A, E>, InvalidFlowOptions, R | ResultStore>
   <A, E, R>(
     self: Effect.Effect<A, E, R>,
     options: FlowOptions
-  ): Effect.Effect<FlowState<A>, InvalidFlowOptions, R | ResultStore>
+  ): Effect.Effect<FlowState<A, E>, InvalidFlowOptions, R | ResultStore>
 } = dual(2, runImpl)
 
 /**

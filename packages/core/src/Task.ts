@@ -38,6 +38,7 @@ import * as ResultRecord from "./ResultRecord.ts"
 import { ResultStore, type ResultStoreShape } from "./ResultStore.ts"
 import type { MissingResult, SerializationError, StorageError } from "./RunError.ts"
 import { InvalidState } from "./RunError.ts"
+import type * as Run from "./Run.ts"
 import { RunLog, type RunLogShape } from "./RunLog.ts"
 import * as Serializer from "./Serializer.ts"
 import * as State from "./State.ts"
@@ -184,18 +185,18 @@ export interface TaskOptions<I = void, E = never> {
 }
 
 /**
- * The final state of a task run whose effect succeeds with `A`: on COMPLETED
- * its data is a result record of the value (read it with
- * `StateResult.getStateResult`); on FAILED, CRASHED and CANCELLED it holds
- * the error, which `getStateResult` raises. A task that returns states ends
- * in their aggregate (see `Aggregate.returnValueToState`).
+ * The final state of a task run whose effect succeeds with `A` and fails
+ * with `E`: a `Run.RunState<A, E>`. On COMPLETED (also `Cached`) its data is
+ * a result record of the value, which `StateResult.getStateResult` reads
+ * back as an `A`; on FAILED (also `TimedOut`) and CRASHED it holds the error
+ * (or a record of it), which `getStateResult` raises and {@link getError}
+ * reads back. A task that returns states ends in their aggregate (see
+ * `Aggregate.returnValueToState`).
  *
  * @category models
  * @since 0.2.0
  */
-export type TaskState<A> = [A] extends [never] ? State.State<ResultRecord.ResultRecord<never>>
-  : [A] extends [State.State<any>] ? State.State<unknown>
-  : State.State<ResultRecord.ResultRecord<A>>
+export type TaskState<A, E = never> = Run.RunState<A, E>
 
 /**
  * @category type ids
@@ -222,6 +223,17 @@ export interface Task<I, A, E = never, R = never> extends Pipeable {
   readonly name: string
   readonly options: TaskOptions<I, E>
   readonly body: (input: I) => Effect.Effect<A, E, R>
+}
+
+/**
+ * A task made with an `errorSchema`: {@link getError} reads its FAILED
+ * states' errors back as `E`, decoded with that schema.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface WithErrorSchema<I, A, E = never, R = never> extends Task<I, A, E, R> {
+  readonly options: TaskOptions<I, E> & { readonly errorSchema: Schema.Codec<E, any> }
 }
 
 /**
@@ -315,8 +327,17 @@ const TaskProto = {
  * @category constructors
  * @since 0.2.0
  */
-export const make = <I = void, A = never, E = never, R = never>(
-  options: TaskOptions<NoInfer<I>, NoInfer<E>>,
+export const make: {
+  <I = void, A = never, E = never, R = never>(
+    options: TaskOptions<NoInfer<I>, NoInfer<E>> & { readonly errorSchema: Schema.Codec<NoInfer<E>, any> },
+    body: (input: I) => Effect.Effect<A, E, R>
+  ): Effect.Effect<WithErrorSchema<I, A, E, R>, InvalidTaskOptions>
+  <I = void, A = never, E = never, R = never>(
+    options: TaskOptions<NoInfer<I>, NoInfer<E>>,
+    body: (input: I) => Effect.Effect<A, E, R>
+  ): Effect.Effect<Task<I, A, E, R>, InvalidTaskOptions>
+} = (<I, A, E, R>(
+  options: TaskOptions<I, E>,
   body: (input: I) => Effect.Effect<A, E, R>
 ): Effect.Effect<Task<I, A, E, R>, InvalidTaskOptions> =>
   Effect.suspend(() => {
@@ -327,7 +348,7 @@ export const make = <I = void, A = never, E = never, R = never>(
     task.options = options
     task.body = body
     return Effect.succeed(task as Task<I, A, E, R>)
-  })
+  })) as any
 
 // -----------------------------------------------------------------------------
 // texts
@@ -677,7 +698,7 @@ const runImpl = <I, A, E, R>(
   self: Task<I, A, E, R>,
   input: I,
   runOptions?: RunOptions
-): Effect.Effect<TaskState<A>, never, R | ResultStore> =>
+): Effect.Effect<TaskState<A, E>, never, R | ResultStore> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.withFiber((fiber) => {
       // Prefect stamps every state it builds with the current span's traceparent.
@@ -725,7 +746,7 @@ const start = <I, A, E, R>(
   restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
   traceparent: string | null,
   runOptions: RunOptions | undefined
-): Effect.Effect<TaskState<A>, never, R | ResultStore> => {
+): Effect.Effect<TaskState<A, E>, never, R | ResultStore> => {
   const context = fiber.context as Context.Context<ResultStore | RunLog>
   const store = Context.get(context, ResultStore)
   const log = Context.getOption(context, RunLog)
@@ -758,7 +779,7 @@ const start = <I, A, E, R>(
           State.Running({ timestamp, stateDetails, name: resumed.name === "AwaitingRetry" ? "Retrying" : "Rerunning" })
         )
       return Effect.andThen(begin, Effect.flatMap(orCrashed(lifecycle(run, restore)), (final) => finish(run, final)))
-    }) as Effect.Effect<TaskState<A>, never, R | ResultStore>
+    }) as Effect.Effect<TaskState<A, E>, never, R | ResultStore>
   }
   if (
     options.cacheKey !== undefined || options.timeoutSeconds !== undefined ||
@@ -767,7 +788,7 @@ const start = <I, A, E, R>(
     return Effect.andThen(
       started,
       Effect.flatMap(orCrashed(lifecycle(run, restore)), (final) => finish(run, final))
-    ) as Effect.Effect<TaskState<A>, never, R | ResultStore>
+    ) as Effect.Effect<TaskState<A, E>, never, R | ResultStore>
   }
   // No cache and no timeout: one attempt, and the general path only when it fails.
   const slow = (first: Exit.Exit<A, E>) =>
@@ -785,7 +806,7 @@ const start = <I, A, E, R>(
           ),
       onFailure: (cause) => slow(Exit.failCause(cause))
     })
-  ) as Effect.Effect<TaskState<A>, never, R | ResultStore>
+  ) as Effect.Effect<TaskState<A, E>, never, R | ResultStore>
 }
 
 /** Everything between the first RUNNING and the final state. */
@@ -1041,11 +1062,11 @@ export const run: {
   <I, A, E, R>(
     self: Task<I, A, E, R>,
     ...input: [I] extends [void] ? [] | [input: I] : [input: I]
-  ): Effect.Effect<TaskState<A>, never, R | ResultStore>
-  <I>(input: I): <A, E, R>(self: Task<I, A, E, R>) => Effect.Effect<TaskState<A>, never, R | ResultStore>
+  ): Effect.Effect<TaskState<A, E>, never, R | ResultStore>
+  <I>(input: I): <A, E, R>(self: Task<I, A, E, R>) => Effect.Effect<TaskState<A, E>, never, R | ResultStore>
 } = dual(
   (args) => isTask(args[0]),
-  <I, A, E, R>(self: Task<I, A, E, R>, input: I): Effect.Effect<TaskState<A>, never, R | ResultStore> =>
+  <I, A, E, R>(self: Task<I, A, E, R>, input: I): Effect.Effect<TaskState<A, E>, never, R | ResultStore> =>
     runImpl(self, input)
 )
 
@@ -1063,7 +1084,7 @@ export const runWith = <I, A, E, R>(
   self: Task<I, A, E, R>,
   input: I,
   options: RunOptions
-): Effect.Effect<TaskState<A>, never, R | ResultStore> => runImpl(self, input, options)
+): Effect.Effect<TaskState<A, E>, never, R | ResultStore> => runImpl(self, input, options)
 
 /**
  * Runs one effect as a task of the given options (the effect is the body of
@@ -1085,17 +1106,17 @@ export const runWith = <I, A, E, R>(
 export const task: {
   <E>(
     options: TaskOptions<void, NoInfer<E>>
-  ): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<TaskState<A>, InvalidTaskOptions, R | ResultStore>
+  ): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<TaskState<A, E>, InvalidTaskOptions, R | ResultStore>
   <A, E, R>(
     self: Effect.Effect<A, E, R>,
     options: TaskOptions<void, NoInfer<E>>
-  ): Effect.Effect<TaskState<A>, InvalidTaskOptions, R | ResultStore>
+  ): Effect.Effect<TaskState<A, E>, InvalidTaskOptions, R | ResultStore>
 } = dual(
   2,
   <A, E, R>(
     self: Effect.Effect<A, E, R>,
     options: TaskOptions<void, E>
-  ): Effect.Effect<TaskState<A>, InvalidTaskOptions, R | ResultStore> =>
+  ): Effect.Effect<TaskState<A, E>, InvalidTaskOptions, R | ResultStore> =>
     Effect.flatMap(make<void, A, E, R>(options, () => self), (t) => runImpl(t, undefined))
 )
 
@@ -1104,30 +1125,50 @@ export const task: {
 // -----------------------------------------------------------------------------
 
 /**
+ * The ways {@link getError} can fail: the record is missing or unreadable,
+ * or the stored value does not match the task's `errorSchema`.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export type GetErrorError = MissingResult | SerializationError | StorageError | InvalidState
+
+/**
+ * What {@link getError} reads back for a task: its error `E` when it was
+ * made with an `errorSchema` ({@link WithErrorSchema}), else `unknown`.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type DecodedError<T> = T extends { readonly options: { readonly errorSchema: Schema.Codec<infer E, any> } } ? E
+  : unknown
+
+/**
  * The error a task run's FAILED state holds, decoded with the task's
  * `errorSchema`: from the record on the state, or — for a state that carries
  * only the record's metadata, as one read back from Prefect's API or another
  * process does — read from the store. The result is an instance of the
  * schema's class with its `_tag` and fields. Without an `errorSchema`, the
- * stored value is returned as it is.
+ * stored value is returned as it is, typed `unknown`: a record written
+ * without a schema holds Prefect's exception shape, not the original `E`.
  *
  * @category getters
  * @since 0.2.0
  */
 export const getError: {
-  (state: State.State<unknown>): <I, A, E, R>(
-    self: Task<I, A, E, R>
-  ) => Effect.Effect<E | unknown, MissingResult | SerializationError | StorageError | InvalidState, ResultStore>
-  <I, A, E, R>(
-    self: Task<I, A, E, R>,
+  (state: State.State<unknown>): <T extends Task<any, any, any, any>>(
+    self: T
+  ) => Effect.Effect<DecodedError<T>, GetErrorError, ResultStore>
+  <T extends Task<any, any, any, any>>(
+    self: T,
     state: State.State<unknown>
-  ): Effect.Effect<E | unknown, MissingResult | SerializationError | StorageError | InvalidState, ResultStore>
+  ): Effect.Effect<DecodedError<T>, GetErrorError, ResultStore>
 } = dual(
   2,
   <I, A, E, R>(
     self: Task<I, A, E, R>,
     state: State.State<unknown>
-  ): Effect.Effect<E | unknown, MissingResult | SerializationError | StorageError | InvalidState, ResultStore> =>
+  ): Effect.Effect<unknown, GetErrorError, ResultStore> =>
     Effect.gen(function*() {
       const data = state.data
       let value: unknown

@@ -1,14 +1,26 @@
 /**
  * Prefect's CoreTaskPolicy and CoreFlowPolicy, row by row of their transition
  * tables (outcome and reason text, character for character), their global
- * bookkeeping (run_count, start/end/run time), and a property: no sequence the
- * client task engine produces is ever rejected by the task policy. Replay a
+ * bookkeeping (run_count, start/end/run time), and two laws: no sequence the
+ * real `Task` combinator records is ever rejected by the task policy, and none
+ * `Flow.run` records by the flow policy. Replay a
  * failure with `FC_SEED=<printed seed> pnpm exec vitest run packages/core/test/Orchestration.test.ts`.
  */
 import { assert, beforeAll, describe, expect, it } from "@effect/vitest"
-import { DateTime } from "effect"
+import { DateTime, Effect, Fiber, Layer, Logger } from "effect"
+import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
-import { Orchestration, ResultRecord, Serializer, State, StateType } from "@runstate/core"
+import {
+  Flow,
+  Orchestration,
+  ResultRecord,
+  ResultStore,
+  RunLog,
+  Serializer,
+  State,
+  StateType,
+  Task
+} from "@runstate/core"
 import * as Arb from "./arbitraries.ts"
 
 beforeAll(() => {
@@ -927,147 +939,244 @@ describe("Orchestration.markLateRunsPolicy", () => {
 })
 
 // -----------------------------------------------------------------------------
-// the client task engine's lifecycle sequences
+// the sequences the real Task and Flow combinators record
 // -----------------------------------------------------------------------------
 
-/** One run of Prefect's client task engine, as the measured sequences describe it. */
-export interface LifecycleCase {
-  readonly outcome:
-    | "success"
-    | "raises"
-    | "returnsFailed"
-    | "timeout"
-    | "cached"
-    | "returnsCancelled"
-    | "conditionFalse"
+/** What one attempt of a generated task does. */
+type Attempt = "succeed" | "raise" | "die" | "returnFailed" | "returnCancelled" | "returnCompleted" | "timeout"
+
+/** A generated task configuration and the behaviour of its attempts. */
+interface TaskCase {
   readonly retries: number
-  /** Failures before the final attempt (a success, or the last failure). */
-  readonly failures: number
-  readonly retryDelay: number | ReadonlyArray<number> | null
+  readonly retryDelaySeconds: number | ReadonlyArray<number> | undefined
+  readonly retryJitterFactor: number | undefined
+  /** What attempt n does (1-based); attempts past the list do the last entry. */
+  readonly attempts: ReadonlyArray<Attempt>
+  /** The retry condition refuses from this attempt on (`undefined`: no condition). */
+  readonly conditionRefusesFrom: number | undefined
+  readonly timeoutSeconds: number | undefined
+  /** Run the task twice with a cache key: the second run is a cache hit when the first completed. */
+  readonly cached: boolean
   readonly inFlow: boolean
 }
 
-const lifecycleCase: fc.Arbitrary<LifecycleCase> = fc
-  .record({
-    outcome: fc.constantFrom<LifecycleCase["outcome"]>(
-      "success",
-      "raises",
-      "returnsFailed",
-      "timeout",
-      "cached",
-      "returnsCancelled",
-      "conditionFalse"
-    ),
-    retries: fc.nat({ max: 4 }),
-    failures: fc.nat({ max: 4 }),
-    retryDelay: fc.oneof(
-      fc.constant(null),
-      fc.constant(0),
-      fc.double({ min: 0.05, max: 5, noNaN: true }),
-      fc.array(fc.double({ min: 0, max: 5, noNaN: true }), { minLength: 1, maxLength: 3 })
-    ),
-    inFlow: fc.boolean()
-  })
-  .map((c) => ({ ...c, failures: Math.min(c.failures, c.retries) }))
+const attempt: fc.Arbitrary<Attempt> = fc.constantFrom(
+  "succeed",
+  "raise",
+  "die",
+  "returnFailed",
+  "returnCancelled",
+  "returnCompleted",
+  "timeout"
+)
 
-const delayFor = (delay: LifecycleCase["retryDelay"], retry: number): number =>
-  delay === null ? 0 : typeof delay === "number" ? delay : delay[Math.min(retry - 1, delay.length - 1)]!
+const taskCase: fc.Arbitrary<TaskCase> = fc.record({
+  retries: fc.nat({ max: 3 }),
+  retryDelaySeconds: fc.oneof(
+    fc.constant(undefined),
+    fc.constant(0),
+    fc.double({ min: 0.05, max: 5, noNaN: true }),
+    fc.array(fc.double({ min: 0, max: 5, noNaN: true }), { minLength: 1, maxLength: 3 })
+  ),
+  retryJitterFactor: fc.option(fc.double({ min: 0, max: 2, noNaN: true }), { nil: undefined }),
+  attempts: fc.array(attempt, { minLength: 1, maxLength: 5 }),
+  conditionRefusesFrom: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+  timeoutSeconds: fc.option(fc.constantFrom(0.5, 1, 30), { nil: undefined }),
+  cached: fc.boolean(),
+  inFlow: fc.boolean()
+})
 
-/**
- * The states the client engine proposes for one task run (the sequences measured on Prefect 3.8:
- * Pending → Running → … → final, AwaitingRetry/Retrying between attempts).
- * Each state's timestamp is later than the previous one; a Retrying after
- * AwaitingRetry starts once its scheduled time has come.
- */
-export const lifecycle = (c: LifecycleCase, start: number): Array<State.State<unknown>> => {
-  let clock = start
-  const tick = (ms = 1) => DateTime.makeUnsafe(clock += ms) as DateTime.Utc
-  const record = (result: unknown) =>
-    ResultRecord.make({ metadata: ResultRecord.makeMetadata({ storageKey: "k", serializer: Serializer.json }), result })
-  const out: Array<State.State<unknown>> = [State.Pending({ timestamp: tick() }), State.Running({ timestamp: tick() })]
-  if (c.outcome === "cached") {
-    out.push(State.Completed({ name: "Cached", data: record(1), timestamp: tick() }))
-    return out
-  }
-  const failuresBefore = c.outcome === "success" ? c.failures : c.outcome === "conditionFalse" ? 0 : c.retries
-  for (let retry = 1; retry <= failuresBefore; retry++) {
-    const delay = delayFor(c.retryDelay, retry)
-    if (delay > 0) {
-      const ts = tick()
-      out.push(
-        State.AwaitingRetry({ timestamp: ts, scheduledTime: DateTime.makeUnsafe(ts.epochMilliseconds + delay * 1000) })
-      )
-      tick(Math.ceil(delay * 1000))
-    }
-    out.push(State.Retrying({ timestamp: tick() }))
-  }
-  const ts = tick()
-  switch (c.outcome) {
-    case "success":
-      out.push(State.Completed({ data: record(42), timestamp: ts }))
-      break
-    case "raises":
-    case "conditionFalse":
-      out.push(
-        State.Failed({
-          message: "Task run encountered an exception ValueError: boom",
-          data: record({ __exc_type__: "builtins.ValueError" }),
-          stateDetails: { retriable: false },
-          timestamp: ts
-        })
-      )
-      break
-    case "returnsFailed":
-      out.push(State.Failed({ message: "it failed", data: record(null), timestamp: ts }))
-      break
-    case "timeout":
-      out.push(
-        State.Failed({
-          name: "TimedOut",
-          message: "Task run exceeded timeout of 0.1 second(s)",
-          data: new Error("Scope timed out after 0.1 second(s)."),
-          stateDetails: { retriable: false },
-          timestamp: ts
-        })
-      )
-      break
-    case "returnsCancelled":
-      out.push(State.Cancelled({ message: "stopped", timestamp: ts }))
-      break
-  }
-  return out
+class ValueError extends Error {
+  override name = "ValueError"
 }
 
-describe("law: no sequence the task lifecycle produces is rejected by the task policy", () => {
-  it("every transition of every generated lifecycle is ACCEPTed with its type, and run_count counts RUNNING", () => {
-    fc.assert(
-      fc.property(lifecycleCase, fc.integer({ min: 0, max: 10 ** 9 }), (c, offset) => {
-        const sequence = lifecycle(c, base + offset)
-        let run = Orchestration.makeTaskRun({
-          id: "0190c6a4-7b2e-7d3c-9a1f-2b3c4d5e6f70",
-          flowRunId: c.inFlow ? "0190c6a4-7b2e-7d3c-9a1f-2b3c4d5e6f71" : null,
-          retries: c.retries,
-          retryDelay: c.retryDelay
-        })
-        let current: State.State<unknown> | undefined
-        for (const proposed of sequence) {
-          const outcome = Orchestration.taskPolicy(current, proposed, {
-            now: proposed.timestamp,
-            run,
-            ...(c.inFlow ? { flowRun: { id: run.flowRunId!, state: State.Running(), runCount: 1 } } : {})
-          })
-          expect(outcome.status, `${current?.name} → ${proposed.name}: ${JSON.stringify(c)}`).toBe("ACCEPT")
-          const accepted = outcome as Orchestration.Accept<Orchestration.TaskRun>
-          expect(accepted.state.type).toBe(proposed.type)
-          run = accepted.run
-          current = accepted.state
-        }
-        expect(run.runCount).toBe(sequence.filter((s) => s.type === "RUNNING").length)
-        expect(run.endTime?.epochMilliseconds).toBe(sequence[sequence.length - 1]!.timestamp.epochMilliseconds)
-      }),
-      { seed: Arb.seed, numRuns: 300 }
-    )
+/** The effect attempt `n` of a generated task runs. */
+const attemptEffect = (what: Attempt, n: number): Effect.Effect<unknown, ValueError> => {
+  switch (what) {
+    case "succeed":
+      return Effect.succeed(n)
+    case "raise":
+      return Effect.fail(new ValueError(`boom ${n}`))
+    case "die":
+      return Effect.die(new ValueError(`defect ${n}`))
+    case "returnFailed":
+      return Effect.succeed(State.Failed({ message: `failed ${n}` }))
+    case "returnCancelled":
+      return Effect.succeed(State.Cancelled({ message: `cancelled ${n}` }))
+    case "returnCompleted":
+      return Effect.succeed(State.Completed({ data: n }))
+    case "timeout":
+      // Longer than any generated timeout; without one it just takes a while.
+      return Effect.as(Effect.sleep("1 minute"), n)
+  }
+}
+
+const flowRunId = "0190c6a4-7b2e-7d3c-9a1f-2b3c4d5e6f71"
+
+/** Runs `effect` to its end, moving the TestClock on while it sleeps. */
+const drive = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.forkChild(effect)
+    for (let i = 0; i < 1000 && fiber.pollUnsafe() === undefined; i++) yield* TestClock.adjust("10 minutes")
+    return yield* Fiber.join(fiber)
   })
+
+const testLayer = () => Layer.mergeAll(ResultStore.layerMemory, RunLog.layerMemory, Logger.layer([]), TestClock.layer())
+
+/** A violation of the law, or `undefined`: every transition ACCEPTed with its type and Prefect's run_count. */
+const checkTaskHistory = (
+  history: ReadonlyArray<RunLog.Transition>,
+  settings: Partial<Orchestration.TaskRun>
+): string | undefined => {
+  let run = Orchestration.makeTaskRun({ id: history[0]?.runId ?? null, ...settings })
+  let current: State.State<unknown> | undefined
+  for (const t of history) {
+    const outcome = Orchestration.taskPolicy(current, t.to, {
+      now: t.to.timestamp,
+      run,
+      ...(run.flowRunId === null ? {} : { flowRun: { id: run.flowRunId, state: State.Running(), runCount: 1 } })
+    })
+    const step = `${current === undefined ? "∅" : State.format(current)} → ${State.format(t.to)}`
+    if (outcome.status !== "ACCEPT") return `${step}: ${outcome.status} ${outcome.reason}`
+    if (outcome.state.type !== t.to.type) return `${step}: accepted as ${outcome.state.type}`
+    if (outcome.run.runCount !== t.runCount) {
+      return `${step}: run_count ${t.runCount}, the policy counts ${outcome.run.runCount}`
+    }
+    run = outcome.run
+    current = outcome.state
+  }
+  return current !== undefined && State.isFinal(current) ? undefined : "the history does not end in a final state"
+}
+
+/** The same for a flow run's history and the flow policy. */
+const checkFlowHistory = (history: ReadonlyArray<RunLog.Transition>): string | undefined => {
+  let run = Orchestration.makeFlowRun({ id: history[0]?.runId ?? null })
+  let current: State.State<unknown> | undefined
+  for (const t of history) {
+    const outcome = Orchestration.flowPolicy(current, t.to, { now: t.to.timestamp, run })
+    const step = `${current === undefined ? "∅" : State.format(current)} → ${State.format(t.to)}`
+    if (outcome.status !== "ACCEPT") return `${step}: ${outcome.status} ${outcome.reason}`
+    if (outcome.state.type !== t.to.type) return `${step}: accepted as ${outcome.state.type}`
+    run = outcome.run
+    current = outcome.state
+  }
+  return current !== undefined && State.isFinal(current) ? undefined : "the history does not end in a final state"
+}
+
+/** Runs a generated task case with the real `Task.run`; the histories of its task runs. */
+const runTaskCase = (c: TaskCase) =>
+  Effect.gen(function*() {
+    let calls = 0
+    const t = yield* Task.make<void, unknown, ValueError>({
+      name: "t",
+      retries: c.retries,
+      retryDelaySeconds: c.retryDelaySeconds,
+      retryJitterFactor: c.retryJitterFactor,
+      timeoutSeconds: c.timeoutSeconds,
+      cacheKey: c.cached ? "key" : undefined,
+      retryCondition: c.conditionRefusesFrom === undefined
+        ? undefined
+        : (failure) => failure.runCount < c.conditionRefusesFrom!
+    }, () =>
+      Effect.suspend(() => {
+        calls++
+        return attemptEffect(c.attempts[Math.min(calls, c.attempts.length) - 1]!, calls)
+      }))
+    const once = Task.run(t)
+    const body: Effect.Effect<unknown, never, ResultStore.ResultStore> = c.cached ? Effect.zip(once, once) : once
+    yield* drive(c.inFlow ? Flow.run(body, { name: "f", flowRunId }) : body)
+    const log = yield* RunLog.RunLog
+    const runs = yield* log.runs({ kind: "task" })
+    return yield* Effect.forEach(runs, (r) => log.history(r.runId))
+  })
+
+/**
+ * A retry condition that refuses while retries are left, on an attempt that
+ * timed out or returned a FAILED state: the client ends FAILED there, but
+ * that state (built as Prefect's engine builds it, without `retriable:
+ * false`) is one the server's retry rule would turn into AwaitingRetry. The
+ * law excludes this case; the test after it pins it.
+ */
+const divergesFromServer = (c: TaskCase): boolean => {
+  if (c.conditionRefusesFrom === undefined) return false
+  // The body counts its calls across both runs of a cached case; a run that completes makes the next one a
+  // cache hit (no calls), which this walk ignores: it may exclude a case too many, never one too few.
+  let call = 0
+  for (let run = 0; run < (c.cached ? 2 : 1); run++) {
+    for (let n = 1; n <= c.retries + 1; n++) {
+      const what = c.attempts[Math.min(++call, c.attempts.length) - 1]!
+      const fails = what === "raise" || what === "die" || what === "returnFailed" ||
+        (what === "timeout" && c.timeoutSeconds !== undefined)
+      if (!fails || n > c.retries) break
+      // Attempt n fails with retries left, and the condition (given run_count n) refuses: the run ends here.
+      if (n >= c.conditionRefusesFrom) {
+        if (what === "returnFailed" || what === "timeout") return true
+        break
+      }
+    }
+  }
+  return false
+}
+
+describe("law: no sequence the Task combinator produces is rejected by the task policy", () => {
+  it("every transition Task.run records (retries, delays, failures, returned states, timeouts, cache hits) is ACCEPTed with its type and run_count", async () => {
+    const seen = new Set<string>()
+    await fc.assert(
+      fc.asyncProperty(taskCase.filter((c) => !divergesFromServer(c)), async (c) => {
+        const histories = await Effect.runPromise(runTaskCase(c).pipe(Effect.provide(testLayer())))
+        expect(histories.length).toBe(c.cached ? 2 : 1)
+        for (const history of histories) {
+          for (const t of history) seen.add(`${t.to.name}:${t.to.type}`)
+          const violation = checkTaskHistory(history, {
+            flowRunId: c.inFlow ? flowRunId : null,
+            retries: c.retries,
+            retryDelay: c.retryDelaySeconds ?? null,
+            retryJitterFactor: c.retryJitterFactor ?? null
+          })
+          expect(violation, `${JSON.stringify(c)}\n${history.map((t) => State.format(t.to)).join(" → ")}`)
+            .toBeUndefined()
+        }
+      }),
+      { seed: Arb.seed, numRuns: 150 }
+    )
+    // The generated runs reach every kind of state the lifecycle has.
+    for (
+      const kind of [
+        "AwaitingRetry:SCHEDULED",
+        "Retrying:RUNNING",
+        "Cached:COMPLETED",
+        "TimedOut:FAILED",
+        "Failed:FAILED",
+        "Cancelled:CANCELLED",
+        "Completed:COMPLETED"
+      ]
+    ) expect(seen, kind).toContain(kind)
+  })
+
+  it.effect("the excluded case: a retry condition refusing a timed-out attempt with retries left ends FAILED, which the server would retry", () =>
+    Effect.gen(function*() {
+      const c: TaskCase = {
+        retries: 1,
+        retryDelaySeconds: undefined,
+        retryJitterFactor: undefined,
+        attempts: ["timeout"],
+        conditionRefusesFrom: 1,
+        timeoutSeconds: 0.5,
+        cached: false,
+        inFlow: false
+      }
+      assert.isTrue(divergesFromServer(c))
+      const [history] = yield* runTaskCase(c)
+      assert.deepStrictEqual(history!.map((t) => `${t.to.name}:${t.to.type}`), [
+        "Pending:PENDING",
+        "Running:RUNNING",
+        "TimedOut:FAILED"
+      ])
+      assert.strictEqual(
+        checkTaskHistory(history!, { retries: 1 }),
+        "Running() → TimedOut('Task run exceeded timeout of 0.5 second(s)', type=FAILED): REJECT Retrying"
+      )
+    }).pipe(Effect.provide(testLayer())))
 
   it("the law can fail: a FAILED proposal that is still retriable with retries left is rejected", () => {
     const sequence = [State.Pending(), State.Running(), State.Failed({ message: "boom" })]
@@ -1081,6 +1190,119 @@ describe("law: no sequence the task lifecycle produces is rejected by the task p
       if (o.status === "ACCEPT") current = o.state
     }
     assert.deepStrictEqual(statuses, ["ACCEPT", "ACCEPT", "REJECT"])
+  })
+})
+
+/** How a generated flow run ends. */
+type FlowEnd = "value" | "taskStates" | "fail" | "die" | "timeout" | "interrupt" | "cancel"
+
+interface FlowCase {
+  readonly end: FlowEnd
+  /** The tasks the program runs first (concurrently): what each one's single attempt does. */
+  readonly tasks: ReadonlyArray<Attempt>
+  readonly concurrency: number
+}
+
+const flowCase: fc.Arbitrary<FlowCase> = fc.record({
+  end: fc.constantFrom<FlowEnd>("value", "taskStates", "fail", "die", "timeout", "interrupt", "cancel"),
+  tasks: fc.array(attempt.filter((a) => a !== "timeout"), { maxLength: 4 }),
+  concurrency: fc.integer({ min: 1, max: 4 })
+})
+
+/** Runs a generated flow case with the real `Flow.run`; every run's history (the flow's first). */
+const runFlowCase = (c: FlowCase) =>
+  Effect.gen(function*() {
+    const log = yield* RunLog.RunLog
+    const tasks = yield* Effect.forEach(
+      c.tasks,
+      (what, i) => Task.make({ name: `t${i}` }, () => attemptEffect(what, i + 1))
+    )
+    const program = Effect.gen(function*() {
+      const states = yield* Effect.forEach(tasks, (t) => Task.run(t), { concurrency: c.concurrency })
+      switch (c.end) {
+        case "value":
+          return states.length
+        case "taskStates":
+          return states
+        case "fail":
+          return yield* Effect.fail(new ValueError("flow boom"))
+        case "die":
+          return yield* Effect.die(new ValueError("flow defect"))
+        case "timeout":
+        case "interrupt":
+        case "cancel":
+          return yield* Effect.as(Effect.sleep("1 hour"), 0)
+      }
+    })
+    const flowRun = Flow.run(program, {
+      name: "f",
+      flowRunId,
+      ...(c.end === "timeout" ? { timeoutSeconds: 1 } : {})
+    })
+    if (c.end === "interrupt" || c.end === "cancel") {
+      const fiber = yield* Effect.forkChild(flowRun)
+      // Let the program reach its sleep: its tasks have ended, the flow is RUNNING.
+      for (let i = 0; i < 10; i++) yield* TestClock.adjust("1 second")
+      if (c.end === "cancel") {
+        // As a canceller does (Prefect's `flow-run cancel`, @runstate/cluster's cancel): CANCELLING, then stop.
+        const history = yield* log.history(flowRunId)
+        const last = history[history.length - 1]!
+        yield* log.record({
+          runId: flowRunId,
+          kind: "flow",
+          name: last.name,
+          runCount: last.runCount,
+          from: last.to,
+          to: State.Cancelling({ stateDetails: last.to.stateDetails })
+        })
+      }
+      yield* Fiber.interrupt(fiber)
+    } else {
+      yield* drive(flowRun)
+    }
+    const flow = yield* log.history(flowRunId)
+    const runs = yield* log.runs({ kind: "task" })
+    const taskHistories = yield* Effect.forEach(runs, (r) => log.history(r.runId))
+    return { flow, taskHistories }
+  })
+
+describe("law: no sequence Flow.run records is rejected by the flow policy", () => {
+  it("every flow transition (success, returned task states, failure, timeout, crash, cancellation) is ACCEPTed with its type; its tasks' by the task policy", async () => {
+    const finals = new Set<string>()
+    await fc.assert(
+      fc.asyncProperty(flowCase, async (c) => {
+        const { flow, taskHistories } = await Effect.runPromise(runFlowCase(c).pipe(Effect.provide(testLayer())))
+        const trace = `${JSON.stringify(c)}\n${flow.map((t) => State.format(t.to)).join(" → ")}`
+        expect(checkFlowHistory(flow), trace).toBeUndefined()
+        finals.add(`${flow[flow.length - 1]!.to.name}:${flow[flow.length - 1]!.to.type}`)
+        expect(taskHistories.length).toBe(c.tasks.length)
+        for (const history of taskHistories) {
+          expect(checkTaskHistory(history, { flowRunId }), trace).toBeUndefined()
+        }
+      }),
+      { seed: Arb.seed, numRuns: 100 }
+    )
+    for (
+      const kind of [
+        "Completed:COMPLETED",
+        "Failed:FAILED",
+        "TimedOut:FAILED",
+        "Crashed:CRASHED",
+        "Cancelled:CANCELLED"
+      ]
+    ) expect(finals, kind).toContain(kind)
+  })
+
+  it("the law can fail: a flow run leaving CANCELLING for anything but CANCELLED is rejected", () => {
+    const history = [State.Pending(), State.Running(), State.Cancelling(), State.Crashed()].map((to, i, all) => ({
+      runId: flowRunId,
+      kind: "flow" as const,
+      name: "f",
+      runCount: 1,
+      from: all[i - 1],
+      to
+    }))
+    assert.match(checkFlowHistory(history) ?? "", /^Cancelling\(\) → Crashed\(\): REJECT/)
   })
 })
 

@@ -5,18 +5,20 @@
  * the file also runs.
  */
 import { describe, expectTypeOf, it } from "@effect/vitest"
-import { Effect, type Layer } from "effect"
+import { Effect, type Layer, Schema } from "effect"
 import type { ResultRecord, RunError, StateDetails } from "@runstate/core"
 import {
   Aggregate,
   Failure,
+  Flow,
   ResultStore,
   Run,
   Serializer,
   State,
   StateGroup,
   StateResult,
-  StateType
+  StateType,
+  Task
 } from "@runstate/core"
 
 describe("type-level API of @runstate/core", () => {
@@ -103,5 +105,52 @@ describe("type-level API of @runstate/core", () => {
     expectTypeOf<Serializer.Serializer["dumps"]>().toEqualTypeOf<
       (value: unknown) => Effect.Effect<Uint8Array, RunError.SerializationError>
     >()
+  })
+
+  it("Task and Flow states are Run states: results typed A, errors typed E, no casts", () => {
+    class Upstream extends Schema.TaggedError<Upstream>()("Upstream", { status: Schema.Number }) {}
+    expectTypeOf<Task.TaskState<number, Upstream>>().toEqualTypeOf<Run.RunState<number, Upstream>>()
+    expectTypeOf<Flow.FlowState<{ rows: number }, Error>>().toEqualTypeOf<Run.RunState<{ rows: number }, Error>>()
+    const program = Effect.gen(function*() {
+      const plain = yield* Task.make(
+        { name: "plain" },
+        (n: number) => n > 0 ? Effect.succeed(`${n}`) : Effect.fail(new Upstream({ status: n }))
+      )
+      expectTypeOf(plain).toEqualTypeOf<Task.Task<number, string, Upstream, never>>()
+      const state = yield* Task.run(plain, 1)
+      expectTypeOf(state).toEqualTypeOf<Run.RunState<string, Upstream>>()
+      expectTypeOf<Run.ErrorOf<typeof state>>().toEqualTypeOf<Upstream>()
+      expectTypeOf(yield* StateResult.getStateResult(state)).toEqualTypeOf<string>()
+      expectTypeOf(yield* StateResult.getStateResult(yield* Task.run(plain, 2))).toEqualTypeOf<string>()
+      expectTypeOf(yield* plain.pipe(Task.run(3))).toEqualTypeOf<Run.RunState<string, Upstream>>()
+      // Without an error schema the stored error is Prefect's exception shape: unknown.
+      expectTypeOf(yield* Task.getError(plain, state)).toEqualTypeOf<unknown>()
+      // With one, it is decoded to E, data-first and data-last.
+      const typed = yield* Task.make(
+        { name: "typed", errorSchema: Upstream },
+        (_: void) => Effect.fail(new Upstream({ status: 503 }))
+      )
+      expectTypeOf(typed).toEqualTypeOf<Task.WithErrorSchema<void, never, Upstream, never>>()
+      expectTypeOf(typed).toExtend<Task.Task<void, never, Upstream, never>>()
+      const failed = yield* Task.run(typed)
+      expectTypeOf(failed).toEqualTypeOf<Run.RunState<never, Upstream>>()
+      expectTypeOf(yield* Task.getError(typed, failed)).toEqualTypeOf<Upstream>()
+      expectTypeOf(yield* typed.pipe(Task.getError(failed))).toEqualTypeOf<Upstream>()
+      expectTypeOf(yield* plain.pipe(Task.getError(failed))).toEqualTypeOf<unknown>()
+      // @ts-expect-error an error schema must describe the body's error
+      yield* Task.make({ name: "wrong", errorSchema: Schema.String }, () => Effect.fail(new Upstream({ status: 1 })))
+      const effectState = yield* Effect.succeed(1).pipe(Task.task({ name: "one" }))
+      expectTypeOf(effectState).toEqualTypeOf<Run.RunState<number, never>>()
+      const flowState = yield* Effect.succeed({ rows: 1 }).pipe(
+        Effect.flatMap((v) => v.rows > 0 ? Effect.succeed(v) : Effect.fail(new Upstream({ status: 0 }))),
+        Flow.run({ name: "rows" })
+      )
+      expectTypeOf(flowState).toEqualTypeOf<Run.RunState<{ rows: number }, Upstream>>()
+      expectTypeOf(yield* StateResult.getStateResult(flowState)).toEqualTypeOf<{ rows: number }>()
+      // A flow returning task states ends in their aggregate.
+      const aggregate = yield* Effect.forEach([1, 2], (n) => Task.run(plain, n)).pipe(Flow.run({ name: "fan" }))
+      expectTypeOf(aggregate).toExtend<State.State<unknown>>()
+    })
+    void program
   })
 })

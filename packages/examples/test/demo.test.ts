@@ -6,6 +6,7 @@ import { join } from "node:path"
 import { State } from "@runstate/core"
 import { parseArgs, renderReport, runDemo } from "../src/demo.ts"
 import { parseStore } from "../src/stores.ts"
+import * as Cli from "@runstate/node/Cli"
 
 const taskStates = (report: Effect.Success<ReturnType<typeof runDemo>>, task: string) =>
   report.run.timeline.filter((e) => e.task === task).map((e) => `${e.state.name}:${e.state.type}`)
@@ -70,6 +71,22 @@ describe("demo pipeline", () => {
       const envelope = JSON.parse(readFileSync(join(dir, "demo", "compute-totals"), "utf8"))
       assert.strictEqual(envelope.metadata.serializer.type, "json")
       assert.strictEqual(JSON.parse(envelope.result), 23.25)
+
+      // The history went to the store's directory too: `runstate inspect DIR --runs` lists the runs.
+      const history = yield* Cli.runs(dir)
+      assert.strictEqual(history.runs.length, 9)
+      assert.strictEqual(history.runs[0]!.runId, report.run.flow.stateDetails.flowRunId)
+      assert.match(history.runs[0]!.name, /^daily-orders-[0-9a-f]{8}$/)
+      assert.strictEqual(State.format(history.runs[0]!.state), "Cancelled('1/8 states cancelled.')")
+      assert.deepStrictEqual(
+        history.runs.slice(1).map((r) => [r.kind, r.name, State.format(r.state)]),
+        report.run.tasks.map((t) => ["task", `${t.name}-0`, State.format(t.state)])
+      )
+      const fetchRun = history.runs.find((r) => r.name === "fetch-prices-0")!
+      assert.deepStrictEqual(
+        (yield* Cli.runHistory(dir, fetchRun.runId)).transitions.map((t) => `${t.to.name}:${t.to.type}`),
+        taskStates(report, "fetch-prices")
+      )
 
       // Read back with a fresh store, from the metadata alone.
       const value = (r: typeof report, name: string) => {

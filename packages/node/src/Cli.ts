@@ -3,7 +3,9 @@
  * PATH` lists the result records of a storage directory — runstate's file
  * store or Prefect's `~/.prefect/storage` — or of a Redis or SQL store named
  * by URL, with key, serializer, expiration and decoded value (each value kind
- * shown faithfully; `--json` is lossless); `runstate state FILE` decodes a
+ * shown faithfully; `--json` is lossless) — and, with `--runs` / `--run ID`,
+ * the flow and task runs of the run history kept with the results and one
+ * run's transitions; `runstate state FILE` decodes a
  * Prefect state JSON document and prints it as Prefect does. Unreadable or
  * corrupt files are reported, never fatal; only regular files inside the
  * inspected directory are read, and only up to a size limit; errors print as
@@ -13,6 +15,7 @@
  */
 import * as fs from "node:fs/promises"
 import * as ResultRecord from "@runstate/core/ResultRecord"
+import type * as RunLog from "@runstate/core/RunLog"
 import * as State from "@runstate/core/State"
 import * as Wire from "@runstate/core/Wire"
 import * as Argument from "effect/cli/Argument"
@@ -22,6 +25,7 @@ import * as Flag from "effect/cli/Flag"
 import * as Cause from "effect/Cause"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Stdio from "effect/Stdio"
 import * as Stream from "effect/Stream"
 import * as Inspect from "./internal/cliInspect.ts"
@@ -135,9 +139,10 @@ export const summary = (report: InspectReport): string => {
   if (count("unreadable") > 0) parts.push(`${count("unreadable")} unreadable`)
   const expired = report.entries.filter((e) => e.expired).length
   const skipped = report.skipped > 0 ? `, ${plural(report.skipped, "temp file")} skipped` : ""
+  const history = report.history !== undefined && report.history > 0 ? "; run history kept (--runs lists it)" : ""
   return `${Text.oneLine(report.path)}: ${plural(report.entries.length, "file")}${
     parts.length > 0 ? ` — ${parts.join(", ")}` : ""
-  }${expired > 0 ? ` (${expired} expired)` : ""}${skipped}`
+  }${expired > 0 ? ` (${expired} expired)` : ""}${skipped}${history}`
 }
 
 /**
@@ -213,6 +218,7 @@ const reportHeader = (report: InspectReport) => {
     path: report.path,
     total: report.entries.length,
     skipped: report.skipped,
+    ...(report.history !== undefined && report.history > 0 ? { history: report.history } : {}),
     counts,
     expired: report.entries.filter((e) => e.expired).length
   }
@@ -260,6 +266,190 @@ export const inspectJsonText = (report: InspectReport): string => {
   return `${header.slice(0, -2)},\n  "entries": [${
     entries.length === 0 ? "]" : `\n    ${entries.join(",\n    ")}\n  ]`
   }\n}`
+}
+
+// -----------------------------------------------------------------------------
+// run history
+// -----------------------------------------------------------------------------
+
+/**
+ * The runs a storage's history holds: its path and one summary per run
+ * (id, kind, name, flow run, last state, number of transitions), in the
+ * order the runs started.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type RunsReport = Inspect.RunsReport
+
+/**
+ * One run's history: its path, the run id and its transitions, oldest first.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type RunReport = Inspect.RunReport
+
+/**
+ * Reads the runs of the history kept beside the results of a storage
+ * directory, or of a `redis://` or `postgres://` store — where
+ * `RunLog.layerKeyValueStore()` writes it, under `runstate-history/` in the
+ * results' `KeyValueStore`. A storage without a history has no runs. Fails
+ * only when the target cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as Cli from "@runstate/node/Cli"
+ *
+ * const failed = Effect.map(Cli.runs(".runstate"), (report) =>
+ *   report.runs.filter((run) => run.state.type === "FAILED").map((run) => run.name))
+ * ```
+ *
+ * @category inspecting
+ * @since 0.2.0
+ */
+export const runs = (path: string, options?: InspectOptions): Effect.Effect<RunsReport, string> =>
+  Inspect.runs(path, options)
+
+/**
+ * Reads one run's transitions from the history of a storage (see
+ * {@link runs}); fails when the history has no such run.
+ *
+ * @category inspecting
+ * @since 0.2.0
+ */
+export const runHistory = (path: string, runId: string, options?: InspectOptions): Effect.Effect<RunReport, string> =>
+  Inspect.runHistory(path, runId, options)
+
+/** `Retrying (RUNNING)`, `Completed`: a state's name, and its type when the name does not say it. */
+const stateLabel = (state: State.State<unknown>): string =>
+  state.name.toUpperCase() === state.type ? Text.oneLine(state.name) : `${Text.oneLine(state.name)} (${state.type})`
+
+const isoOf = (state: State.State<unknown>): string => safely(() => DateTime.formatIso(state.timestamp))
+
+/**
+ * The runs of a history as text: a summary line, then one line per run with
+ * its id, kind, name, number of transitions and last state (as Prefect
+ * prints a state), e.g.
+ * `0190c6a4-…  task  fetch-1  4  Completed()`.
+ *
+ * @category formatting
+ * @since 0.2.0
+ */
+export const formatRuns = (report: RunsReport, options?: { readonly width?: number | undefined }): string => {
+  const shown = Text.oneLine(report.path)
+  if (report.runs.length === 0) return `${shown}: no run history`
+  const flows = report.runs.filter((r) => r.kind === "flow").length
+  const tasks = report.runs.length - flows
+  const parts = [...(flows > 0 ? [plural(flows, "flow run")] : []), ...(tasks > 0 ? [plural(tasks, "task run")] : [])]
+  const lines = [`${shown}: ${plural(report.runs.length, "run")} — ${parts.join(", ")}`]
+  const ids = report.runs.map((r) => Text.truncate(Text.oneLine(r.runId), 36))
+  const names = report.runs.map((r) => Text.truncate(Text.oneLine(r.name), 40))
+  const idWidth = Math.max(6, ...ids.map(Text.displayWidth))
+  const nameWidth = Math.max(4, ...names.map(Text.displayWidth))
+  const head = `${Text.pad("RUN ID", idWidth)}  KIND  ${Text.pad("NAME", nameWidth)}  TRANSITIONS  FINAL STATE`
+  lines.push(head)
+  const stateWidth = Math.max(30, (options?.width ?? 160) - head.length + 11)
+  report.runs.forEach((r, i) => {
+    lines.push(
+      `${Text.pad(ids[i]!, idWidth)}  ${Text.pad(r.kind, 4)}  ${Text.pad(names[i]!, nameWidth)}  ${
+        Text.pad(String(r.transitions), 11)
+      }  ${Text.truncate(Text.oneLine(safely(() => State.format(r.state))), stateWidth)}`.trimEnd()
+    )
+  })
+  return lines.join("\n")
+}
+
+/**
+ * One run's history as text: a line naming the run (kind, name, id, flow
+ * run), then one line per transition — timestamp, `from → to` (a state's
+ * name, with its type when the name does not say it; `∅` before the first
+ * state) and the message.
+ *
+ * @category formatting
+ * @since 0.2.0
+ */
+export const formatRun = (report: RunReport, options?: { readonly width?: number | undefined }): string => {
+  const first = report.transitions[0]
+  const last = report.transitions[report.transitions.length - 1]
+  if (first === undefined || last === undefined) return `${Text.oneLine(report.path)}: no run ${report.runId}`
+  const flow = first.flowRunId === undefined ? "" : `, flow run ${Text.oneLine(first.flowRunId)}`
+  const lines = [
+    `${first.kind} run ${Text.oneLine(first.name)} (${Text.oneLine(report.runId)}${flow}): ${
+      plural(report.transitions.length, "transition")
+    }, now ${stateLabel(last.to)}`
+  ]
+  const steps = report.transitions.map((t) =>
+    `${t.from === undefined ? "∅" : stateLabel(t.from)} → ${stateLabel(t.to)}`
+  )
+  const times = report.transitions.map((t) => isoOf(t.to))
+  const timeWidth = Math.max(9, ...times.map(Text.displayWidth))
+  const stepWidth = Math.max(11, ...steps.map(Text.displayWidth))
+  const head = `${Text.pad("TIMESTAMP", timeWidth)}  ${Text.pad("FROM → TO", stepWidth)}  MESSAGE`
+  lines.push(head)
+  const messageWidth = Math.max(30, (options?.width ?? 160) - head.length + 7)
+  report.transitions.forEach((t, i) => {
+    lines.push(
+      `${Text.pad(times[i]!, timeWidth)}  ${Text.pad(steps[i]!, stepWidth)}  ${
+        Text.truncate(Text.oneLine(t.to.message ?? ""), messageWidth)
+      }`.trimEnd()
+    )
+  })
+  return lines.join("\n")
+}
+
+const stateSummaryJson = (state: State.State<unknown>) => ({
+  type: state.type,
+  name: state.name,
+  message: state.message,
+  timestamp: isoOf(state)
+})
+
+/**
+ * The runs of a history as the JSON `runstate inspect PATH --runs --json`
+ * prints: `path` and `runs`, each with `run_id`, `kind`, `name`,
+ * `flow_run_id`, `transitions` (a count) and its last `state` (`type`,
+ * `name`, `message`, `timestamp`).
+ *
+ * @category formatting
+ * @since 0.2.0
+ */
+export const runsJson = (report: RunsReport): unknown => ({
+  path: report.path,
+  runs: report.runs.map((r: RunLog.RunSummary) => ({
+    run_id: r.runId,
+    kind: r.kind,
+    name: r.name,
+    flow_run_id: r.flowRunId ?? null,
+    transitions: r.transitions,
+    state: stateSummaryJson(r.state)
+  }))
+})
+
+/**
+ * One run's history as the JSON `runstate inspect PATH --run ID --json`
+ * prints: `path`, `run_id`, `kind`, `name`, `flow_run_id` and
+ * `transitions`, each with `run_count`, `from` (`type` and `name`, or
+ * `null`) and `to` (`type`, `name`, `message`, `timestamp`).
+ *
+ * @category formatting
+ * @since 0.2.0
+ */
+export const runJson = (report: RunReport): unknown => {
+  const first = report.transitions[0]
+  return {
+    path: report.path,
+    run_id: report.runId,
+    kind: first?.kind ?? null,
+    name: first?.name ?? null,
+    flow_run_id: first?.flowRunId ?? null,
+    transitions: report.transitions.map((t) => ({
+      run_count: t.runCount,
+      from: t.from === undefined ? null : { type: t.from.type, name: t.from.name },
+      to: stateSummaryJson(t.to)
+    }))
+  }
 }
 
 // -----------------------------------------------------------------------------
@@ -483,12 +673,35 @@ const inspectCommand = Command.make(
     table: Flag.String("table").pipe(
       Flag.withDescription("the table of a SQL store (default effect_key_value_store)"),
       Flag.withDefault("effect_key_value_store")
+    ),
+    runs: Flag.Boolean("runs").pipe(
+      Flag.withDescription("list the flow and task runs of the run history kept with the results"),
+      Flag.withDefault(false)
+    ),
+    run: Flag.String("run").pipe(
+      Flag.withDescription("print the transitions of one run of the run history (its run id)"),
+      Flag.optional
     )
   },
-  ({ allowOutside, json, maxSize, path, prefix, table }) =>
+  ({ allowOutside, json, maxSize, path, prefix, run, runs: listRuns, table }) =>
     Effect.gen(function*() {
       if (!Number.isSafeInteger(maxSize) || maxSize < 1) {
         return yield* Effect.fail(userError(`--max-size must be a positive number of bytes, got ${maxSize}`))
+      }
+      if (listRuns && Option.isSome(run)) {
+        return yield* Effect.fail(userError("--runs and --run ID cannot be used together"))
+      }
+      if (listRuns) {
+        const report = yield* Inspect.runs(path, { prefix, table, maxBytes: maxSize }).pipe(Effect.mapError(userError))
+        const out = json ? JSON.stringify(runsJson(report), null, 2) : formatRuns(report)
+        return yield* ignore(write(`${out}\n`))
+      }
+      if (Option.isSome(run)) {
+        const report = yield* Inspect.runHistory(path, run.value, { prefix, table, maxBytes: maxSize }).pipe(
+          Effect.mapError(userError)
+        )
+        const out = json ? JSON.stringify(runJson(report), null, 2) : formatRun(report)
+        return yield* ignore(write(`${out}\n`))
       }
       const stdio = yield* Stdio.Stdio
       const tty = yield* stdio.stderrIsTerminal
@@ -516,7 +729,7 @@ const inspectCommand = Command.make(
     })
 ).pipe(
   Command.withDescription(
-    "List the result records of a storage directory (runstate's file store or Prefect's ~/.prefect/storage), a Redis store or a SQL store"
+    "List the result records of a storage directory (runstate's file store or Prefect's ~/.prefect/storage), a Redis store or a SQL store; with --runs or --run ID, the run history kept with them"
   )
 )
 

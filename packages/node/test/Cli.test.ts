@@ -1,13 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { NodeServices } from "@effect/platform-node"
-import { Effect, Layer, Sink, Stdio, Stream } from "effect"
+import { DateTime, Effect, Layer, Logger, Sink, Stdio, Stream } from "effect"
 import * as KeyValueStore from "effect/persistence/KeyValueStore"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { spawnSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ResultStore, Serializer } from "@runstate/core"
+import { Flow, ResultStore, RunLog, Serializer, Task } from "@runstate/core"
+import { NodeResultStore } from "@runstate/node"
 import * as NodeRedisResultStore from "@runstate/node/NodeRedisResultStore"
 import * as Cli from "@runstate/node/Cli"
 import { displayWidth } from "../src/internal/cliText.ts"
@@ -430,3 +431,252 @@ describe("runstate bin", () => {
     assert.strictEqual(bad.stdout, "")
   })
 })
+
+// -----------------------------------------------------------------------------
+// run history
+// -----------------------------------------------------------------------------
+
+/**
+ * A flow of two tasks — one retried once after a delay, one failing — run with
+ * the result store and a history persisted in `kv` (as `RunLog.layerKeyValueStore()`
+ * writes it); answers the runs as this process recorded them.
+ */
+const runFlowWithHistory = <E>(
+  stores: Layer.Layer<ResultStore.ResultStore | RunLog.RunLog, E>
+) =>
+  Effect.gen(function*() {
+    let calls = 0
+    const fetch = yield* Task.make({ name: "fetch", retries: 1, retryDelaySeconds: 0.01 }, () =>
+      Effect.suspend(() => {
+        calls++
+        return calls === 1 ? Effect.fail(new Error("flaky")) : Effect.succeed(1)
+      }))
+    const load = yield* Task.make({ name: "load" }, () => Effect.fail(new Error("disk full")))
+    const flow = yield* Effect.all([Task.run(fetch), Task.run(load)]).pipe(Flow.run({ name: "etl" }))
+    const log = yield* RunLog.RunLog
+    const runs = yield* log.runs()
+    const histories = new Map(
+      yield* Effect.forEach(runs, (r) => Effect.map(log.history(r.runId), (h) => [r.runId, h] as const))
+    )
+    return { flow, runs, histories }
+  }).pipe(Effect.provide(Layer.merge(stores, Logger.layer([]))))
+
+type HistoryJson = {
+  readonly runs: ReadonlyArray<
+    {
+      readonly run_id: string
+      readonly kind: string
+      readonly name: string
+      readonly flow_run_id: string | null
+      readonly transitions: number
+      readonly state: { readonly type: string; readonly name: string; readonly message: string | null }
+    }
+  >
+}
+
+/** `--runs --json` agrees with what the writing process recorded, run by run. */
+const assertRunsMatch = (
+  stdout: string,
+  recorded: ReadonlyArray<RunLog.RunSummary>
+) => {
+  const json = JSON.parse(stdout) as HistoryJson
+  assert.deepStrictEqual(
+    json.runs.map((r) => [r.run_id, r.kind, r.name, r.flow_run_id, r.transitions, r.state.type, r.state.name]),
+    recorded.map((r) => [r.runId, r.kind, r.name, r.flowRunId ?? null, r.transitions, r.state.type, r.state.name])
+  )
+  return json
+}
+
+describe("Cli inspect: run history", () => {
+  it.live(
+    "a directory: --runs lists the flow and task runs, --run ID one run's transitions, read by a fresh process",
+    () =>
+      Effect.gen(function*() {
+        const dir = mkdtempSync(join(tmpdir(), "runstate-cli-history-"))
+        const stores = Layer.merge(
+          NodeResultStore.layerFileSystem(dir),
+          RunLog.layerKeyValueStore().pipe(Layer.provide(NodeResultStore.layerFileSystemKeyValueStore(dir)))
+        )
+        // The flow's result is persisted, so the records listing has something beside the history.
+        const { runs, histories } = yield* runFlowWithHistory(stores)
+        assert.deepStrictEqual(runs.map((r) => `${r.kind}:${r.name.split("-")[0]}:${r.state.name}`), [
+          "flow:etl:Failed",
+          "task:fetch:Completed",
+          "task:load:Failed"
+        ])
+
+        // The records listing leaves the history out and says it is there.
+        const listing = yield* runCli(["inspect", dir, "--json"])
+        assert.strictEqual(listing.exit._tag, "Success", listing.stderr)
+        const report = JSON.parse(listing.stdout)
+        assert.isTrue(report.history > 0)
+        for (const e of report.entries) assert.notMatch(e.file, /^runstate-history\//)
+        const text = yield* runCli(["inspect", dir])
+        assert.match(text.stdout.split("\n")[0]!, /; run history kept \(--runs lists it\)$/)
+
+        // --runs: text and JSON.
+        const listed = yield* runCli(["inspect", dir, "--runs"])
+        assert.strictEqual(listed.exit._tag, "Success", listed.stderr)
+        const lines = listed.stdout.trimEnd().split("\n")
+        assert.strictEqual(lines[0], `${dir}: 3 runs — 1 flow run, 2 task runs`)
+        assert.match(lines[1]!, /^RUN ID\s+KIND\s+NAME\s+TRANSITIONS\s+FINAL STATE$/)
+        const fetch = runs.find((r) => r.name.startsWith("fetch"))!
+        const load = runs.find((r) => r.name.startsWith("load"))!
+        assert.match(lines[3]!, new RegExp(`^${fetch.runId}\\s+task\\s+${fetch.name}\\s+5\\s+Completed\\(\\)$`))
+        assert.match(
+          lines[4]!,
+          new RegExp(`^${load.runId}\\s+task\\s+${load.name}\\s+3\\s+Failed\\('Task run encountered an exception`)
+        )
+        const json = yield* runCli(["inspect", dir, "--runs", "--json"])
+        const parsed = assertRunsMatch(json.stdout, runs)
+        assert.strictEqual(parsed.runs[1]!.flow_run_id, runs[0]!.runId)
+
+        // --run ID: every transition, from → to, timestamp and message.
+        const one = yield* runCli(["inspect", dir, "--run", fetch.runId])
+        assert.strictEqual(one.exit._tag, "Success", one.stderr)
+        const runLines = one.stdout.trimEnd().split("\n")
+        assert.strictEqual(
+          runLines[0],
+          `task run ${fetch.name} (${fetch.runId}, flow run ${runs[0]!.runId}): 5 transitions, now Completed`
+        )
+        const history = histories.get(fetch.runId)!
+        assert.deepStrictEqual(
+          runLines.slice(2).map((l) => l.split(/\s{2,}/).slice(0, 2)),
+          history.map((t) => [
+            DateTime.formatIso(t.to.timestamp),
+            `${t.from === undefined ? "∅" : label(t.from)} → ${label(t.to)}`
+          ])
+        )
+        assert.deepStrictEqual(
+          runLines.slice(2).map((l) => l.split(/\s{2,}/)[1]),
+          [
+            "∅ → Pending",
+            "Pending → Running",
+            "Running → AwaitingRetry (SCHEDULED)",
+            "AwaitingRetry (SCHEDULED) → Retrying (RUNNING)",
+            "Retrying (RUNNING) → Completed"
+          ]
+        )
+        const failed = yield* runCli(["inspect", dir, "--run", load.runId])
+        assert.match(
+          failed.stdout.trimEnd().split("\n").at(-1)!,
+          /Running → Failed\s+Task run encountered an exception Error: disk full$/
+        )
+        const oneJson = JSON.parse((yield* runCli(["inspect", dir, "--run", fetch.runId, "--json"])).stdout)
+        assert.strictEqual(oneJson.run_id, fetch.runId)
+        assert.strictEqual(oneJson.kind, "task")
+        assert.deepStrictEqual(
+          oneJson.transitions.map((t: { run_count: number; from: { name: string } | null; to: { name: string } }) => [
+            t.run_count,
+            t.from?.name ?? null,
+            t.to.name
+          ]),
+          history.map((t) => [t.runCount, t.from?.name ?? null, t.to.name])
+        )
+      }),
+    { timeout: 60_000 }
+  )
+
+  it.effect("no history, an unknown run, and --runs with --run: clear answers", () =>
+    Effect.gen(function*() {
+      const dir = makeStorage()
+      const none = yield* runCli(["inspect", dir, "--runs"])
+      assert.strictEqual(none.exit._tag, "Success", none.stderr)
+      assert.strictEqual(none.stdout, `${dir}: no run history\n`)
+      assert.deepStrictEqual(JSON.parse((yield* runCli(["inspect", dir, "--runs", "--json"])).stdout).runs, [])
+      const unknown = yield* runCli(["inspect", dir, "--run", "0190c6a4-7b2e-7d3c-9a1f-2b3c4d5e6f70"])
+      assert.strictEqual(unknown.exit._tag, "Failure")
+      if (unknown.exit._tag === "Failure") {
+        assert.include(
+          String(unknown.exit.cause),
+          `no run 0190c6a4-7b2e-7d3c-9a1f-2b3c4d5e6f70 in the history of ${dir}`
+        )
+      }
+      const both = yield* runCli(["inspect", dir, "--runs", "--run", "x"])
+      assert.strictEqual(both.exit._tag, "Failure")
+      if (both.exit._tag === "Failure") {
+        assert.include(String(both.exit.cause), "--runs and --run ID cannot be used together")
+      }
+      const missing = yield* runCli(["inspect", join(dir, "nope"), "--runs"])
+      assert.strictEqual(missing.exit._tag, "Failure")
+      // A history document that is not one is a clear error, not a crash.
+      mkdirSync(join(dir, "runstate-history", "h"), { recursive: true })
+      writeFileSync(join(dir, "runstate-history", "h", "broken"), "{not json")
+      const broken = yield* runCli(["inspect", dir, "--run", "broken"])
+      assert.strictEqual(broken.exit._tag, "Failure")
+      if (broken.exit._tag === "Failure") {
+        assert.include(
+          String(broken.exit.cause),
+          `cannot read the run history of ${dir}: The history of run broken is not valid JSON`
+        )
+      }
+    }))
+
+  it.live(
+    "history files are read as records are: never a FIFO, never past --max-size, never through a link out",
+    () =>
+      Effect.gen(function*() {
+        const dir = mkdtempSync(join(tmpdir(), "runstate-cli-hostile-history-"))
+        const h = join(dir, "runstate-history", "h")
+        mkdirSync(h, { recursive: true })
+        assert.strictEqual(spawnSync("mkfifo", [join(h, "fifo")]).status, 0)
+        writeFileSync(join(h, "big"), "x".repeat(2048))
+        const outside = mkdtempSync(join(tmpdir(), "runstate-cli-outside-"))
+        writeFileSync(join(outside, "secret"), "{}")
+        symlinkSync(join(outside, "secret"), join(h, "link"))
+        const fifo = yield* runCli(["inspect", dir, "--run", "fifo"])
+        assert.strictEqual(fifo.exit._tag, "Failure")
+        if (fifo.exit._tag === "Failure") assert.include(String(fifo.exit.cause), "a FIFO: not read")
+        const big = yield* runCli(["inspect", dir, "--run", "big", "--max-size", "1024"])
+        assert.strictEqual(big.exit._tag, "Failure")
+        if (big.exit._tag === "Failure") assert.include(String(big.exit.cause), "larger than the limit of 1024 bytes")
+        const link = yield* runCli(["inspect", dir, "--run", "link"])
+        assert.strictEqual(link.exit._tag, "Failure")
+        if (link.exit._tag === "Failure") {
+          assert.include(String(link.exit.cause), "symbolic link to outside the inspected directory: not followed")
+        }
+        // Reading never writes: the directory holds what it held.
+        assert.deepStrictEqual(readdirSync(h).sort(), ["big", "fifo", "link"])
+      }),
+    { timeout: 30_000 }
+  )
+
+  it.live("redis:// and postgres://: the history kept in the store's KeyValueStore", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const client = NodeRedisResultStore.layerRedisClient({ url: redis.url })
+      const redisRuns = yield* runFlowWithHistory(
+        Layer.merge(
+          NodeRedisResultStore.layerRedis({ prefix: "hist:" }),
+          RunLog.layerKeyValueStore().pipe(
+            Layer.provide(NodeRedisResultStore.layerRedisKeyValueStore({ prefix: "hist:" }))
+          )
+        ).pipe(Layer.provide(client))
+      )
+      const fromRedis = yield* runCli(["inspect", redis.url, "--prefix", "hist:", "--runs", "--json"])
+      assert.strictEqual(fromRedis.exit._tag, "Success", fromRedis.stderr)
+      assertRunsMatch(fromRedis.stdout, redisRuns.runs)
+      const redisRun = yield* runCli(["inspect", redis.url, "--prefix", "hist:", "--run", redisRuns.runs[0]!.runId])
+      assert.match(redisRun.stdout.split("\n")[0]!, /^flow run etl-\w+ \(.*\): 3 transitions, now Failed$/)
+
+      const pgServer = yield* postgresServer
+      const pg = PgClient.layer({
+        host: pgServer.host,
+        port: pgServer.port,
+        username: pgServer.user,
+        database: pgServer.database
+      })
+      const pgRuns = yield* runFlowWithHistory(
+        Layer.merge(ResultStore.layer({ serializer: Serializer.json }), RunLog.layerKeyValueStore()).pipe(
+          Layer.provide(KeyValueStore.layerSql({ table: "cli_history" })),
+          Layer.provide(pg)
+        )
+      )
+      const fromPg = yield* runCli(["inspect", pgServer.url, "--table", "cli_history", "--runs", "--json"])
+      assert.strictEqual(fromPg.exit._tag, "Success", fromPg.stderr)
+      assertRunsMatch(fromPg.stdout, pgRuns.runs)
+    }).pipe(Effect.scoped), { timeout: 120_000 })
+})
+
+const label = (s: { readonly name: string; readonly type: string }) =>
+  s.name.toUpperCase() === s.type ? s.name : `${s.name} (${s.type})`

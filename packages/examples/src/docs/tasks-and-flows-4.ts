@@ -1,6 +1,6 @@
 import { Effect, Logger, Schema } from "effect"
 import { KeyValueStore } from "effect/persistence"
-import { ResultStore, State, Task } from "@runstate/core"
+import { ResultRecord, ResultStore, State, Task } from "@runstate/core"
 
 class Upstream extends Schema.TaggedError<Upstream>()("Upstream", { status: Schema.Number, message: Schema.String }) {}
 
@@ -14,10 +14,11 @@ export const program = Effect.gen(function*() {
     Effect.provideServiceEffect(ResultStore.ResultStore, ResultStore.make({ store: storage }))
   )
   // Another process has only the record's metadata (what Prefect's API keeps) and its own store.
-  const metadata = failed.data.metadata
+  // A FAILED state holds the error, or (persisted) a record of it.
+  const metadata = ResultRecord.isResultRecord(failed.data) ? failed.data.metadata : null
   const error = yield* Task.getError(fetch, State.Failed({ data: metadata })).pipe(
     Effect.provideServiceEffect(ResultStore.ResultStore, ResultStore.make({ store: storage }))
   )
-  return { isUpstream: error instanceof Upstream, status: (error as Upstream).status, message: failed.message }
+  return { isUpstream: error instanceof Upstream, status: error.status, message: failed.message }
 }).pipe(Effect.provide([KeyValueStore.layerMemory, Logger.layer([])]))
 // { isUpstream: true, status: 503, message: "Task run encountered an exception Upstream: try later" }

@@ -16,6 +16,7 @@
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as ResultRecord from "@runstate/core/ResultRecord"
+import * as RunLog from "@runstate/core/RunLog"
 import * as Serializer from "@runstate/core/Serializer"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
@@ -28,7 +29,7 @@ import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import * as NodeCompression from "../NodeCompression.ts"
 import { oneLine } from "./cliText.ts"
-import { isTemporaryName } from "./fileStore.ts"
+import * as FileStore from "./fileStore.ts"
 
 /** What a file is. */
 export type EntryKind = "record" | "record-3.0" | "metadata" | "raw" | "unreadable"
@@ -62,6 +63,11 @@ export interface Report {
   readonly entries: ReadonlyArray<Entry>
   /** Temp files of interrupted atomic writes, not inspected. */
   readonly skipped: number
+  /**
+   * Files or keys of the run history (`runstate-history/…`, see `--runs`),
+   * not listed as records; absent when there are none.
+   */
+  readonly history?: number | undefined
 }
 
 /** Progress callback: files done, files in total. */
@@ -89,7 +95,13 @@ export const defaultMaxBytes = 64 * 1024 * 1024
 export const pickleNote = "pickle: not readable outside Python"
 
 /** A temp file of the file store (a path component starting with `.runstate-tmp.`, a name no key can reach). */
-const isTempFile = (rel: string): boolean => rel.split("/").some(isTemporaryName)
+const isTempFile = (rel: string): boolean => rel.split("/").some(FileStore.isTemporaryName)
+
+/** Where `RunLog.layerKeyValueStore()` keeps run histories, beside the results. */
+export const historyPrefix = "runstate-history/"
+
+/** Keys of the run history: listed by `--runs`, not as result records. */
+const isHistoryKey = (key: string): boolean => key.startsWith(historyPrefix)
 
 const messageOf = (u: unknown, depth = 0): string => {
   if (typeof u === "object" && u !== null) {
@@ -120,6 +132,8 @@ interface Source {
   readonly path: string
   readonly files: ReadonlyArray<string>
   readonly skipped: number
+  /** Files or keys of the run history (under {@link historyPrefix}), not listed. */
+  readonly history: number
   readonly read: (file: string) => Effect.Effect<Read>
   /** Reads the result a split-layout metadata file names, or says why not. */
   readonly readResult: (storageKey: string) => Effect.Effect<Read>
@@ -215,6 +229,7 @@ const directorySource = (
           path: resolved,
           files: [path.basename(resolved)],
           skipped: 0,
+          history: 0,
           read: () => Effect.promise(() => readRegular(root, undefined, maxBytes)),
           readResult: (storageKey) =>
             Effect.promise(() =>
@@ -227,10 +242,12 @@ const directorySource = (
       const dirents = await fs.readdir(root, { recursive: true, withFileTypes: true })
       const files: Array<string> = []
       let skipped = 0
+      let history = 0
       for (const d of dirents) {
         if (d.isDirectory()) continue
         const rel = path.relative(root, path.join(d.parentPath, d.name)).split(path.sep).join("/")
         if (isTempFile(rel)) skipped++
+        else if (isHistoryKey(rel)) history++
         else files.push(rel)
       }
       files.sort()
@@ -238,6 +255,7 @@ const directorySource = (
         path: resolved,
         files,
         skipped,
+        history,
         read: (file) => Effect.promise(() => readRegular(path.join(root, file), root, maxBytes)),
         readResult: (storageKey) =>
           Effect.promise(async () => {
@@ -294,47 +312,55 @@ const storeSource = (
         ),
         Effect.catchCause((cause) => Effect.succeed({ error: `cannot read: ${messageOf(Cause.squash(cause))}` }))
       )
-    const files = [...keys].filter((k) => !isTempFile(k)).sort()
+    const history = keys.filter(isHistoryKey).length
+    const files = [...keys].filter((k) => !isTempFile(k) && !isHistoryKey(k)).sort()
     return {
       path: shown,
       files,
-      skipped: keys.length - files.length,
+      skipped: keys.length - files.length - history,
+      history,
       read: readKey,
       readResult: readKey
     } satisfies Source
   })
 
-const redisSource = (url: string, options: Options): Effect.Effect<Source, string, Scope.Scope> =>
-  Effect.flatMap(
+/** The library's own Redis `KeyValueStore` layer for `url` (the redis package is loaded on demand). */
+const redisLayer = (
+  url: string,
+  options: Options
+): Effect.Effect<Layer.Layer<KeyValueStore.KeyValueStore, unknown>, string> =>
+  Effect.map(
     Effect.tryPromise({
       try: () => import("../NodeRedisResultStore.ts"),
       catch: (cause) => `inspecting ${redactUrl(url)} needs the redis package: ${messageOf(cause)}`
     }),
     (Store) =>
-      storeSource(
-        url,
-        Store.layerRedisKeyValueStore({ prefix: options.prefix ?? "runstate:" }).pipe(
-          Layer.provide(Store.layerRedisClient({ url }))
-        ),
-        options
+      Store.layerRedisKeyValueStore({ prefix: options.prefix ?? "runstate:" }).pipe(
+        Layer.provide(Store.layerRedisClient({ url }))
       )
   )
 
-const postgresSource = (url: string, options: Options): Effect.Effect<Source, string, Scope.Scope> =>
-  Effect.flatMap(
+/** `KeyValueStore.layerSql` over PostgreSQL at `url` (@effect/sql-pg is loaded on demand). */
+const postgresLayer = (
+  url: string,
+  options: Options
+): Effect.Effect<Layer.Layer<KeyValueStore.KeyValueStore, unknown>, string> =>
+  Effect.map(
     Effect.tryPromise({
       try: () => import("@effect/sql-pg/PgClient"),
       catch: (cause) => `inspecting ${redactUrl(url)} needs the @effect/sql-pg package: ${messageOf(cause)}`
     }),
     (PgClient) =>
-      storeSource(
-        url,
-        KeyValueStore.layerSql(options.table === undefined ? {} : { table: options.table }).pipe(
-          Layer.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 4 }))
-        ),
-        options
+      KeyValueStore.layerSql(options.table === undefined ? {} : { table: options.table }).pipe(
+        Layer.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 4 }))
       )
   )
+
+const redisSource = (url: string, options: Options): Effect.Effect<Source, string, Scope.Scope> =>
+  Effect.flatMap(redisLayer(url, options), (layer) => storeSource(url, layer, options))
+
+const postgresSource = (url: string, options: Options): Effect.Effect<Source, string, Scope.Scope> =>
+  Effect.flatMap(postgresLayer(url, options), (layer) => storeSource(url, layer, options))
 
 // -----------------------------------------------------------------------------
 // classifying one file
@@ -540,5 +566,135 @@ export const inspect = (target: string, options: Options = {}): Effect.Effect<Re
           ),
       { concurrency: options.concurrency ?? 4 }
     )
-    return { path: source.path, entries, skipped: source.skipped }
+    return {
+      path: source.path,
+      entries,
+      skipped: source.skipped,
+      ...(source.history > 0 ? { history: source.history } : {})
+    }
   }))
+
+// -----------------------------------------------------------------------------
+// run history
+// -----------------------------------------------------------------------------
+
+/** The runs a storage's history holds (`runstate inspect PATH --runs`), in the order they started. */
+export interface RunsReport {
+  readonly path: string
+  readonly runs: ReadonlyArray<RunLog.RunSummary>
+}
+
+/** One run's transitions (`runstate inspect PATH --run ID`), oldest first. */
+export interface RunReport {
+  readonly path: string
+  readonly runId: string
+  readonly transitions: ReadonlyArray<RunLog.Transition>
+}
+
+/**
+ * The file store `NodeResultStore` uses over `root`, read only and read as
+ * the records are: keys are listed by the file store, but every value is read
+ * by {@link readRegular} (regular files only, never a FIFO or device, at most
+ * `maxBytes`, symbolic links only inside `root`); writes are refused.
+ */
+const readOnlyDirectoryStore = (root: string, maxBytes: number): KeyValueStore.KeyValueStore => {
+  const files = FileStore.make(root, { fsync: false })
+  const refuse = (method: string) =>
+    Effect.fail(new KeyValueStore.KeyValueStoreError({ method, message: "runstate inspect never writes" }))
+  const read = (
+    method: string,
+    key: string
+  ): Effect.Effect<Uint8Array | undefined, KeyValueStore.KeyValueStoreError> => {
+    const file = path.join(root, key)
+    if (!isInside(root, file)) {
+      return Effect.fail(new KeyValueStore.KeyValueStoreError({ method, key, message: "key outside the directory" }))
+    }
+    return Effect.flatMap(
+      Effect.promise(() => fs.lstat(file).then(() => true, (e: { readonly code?: unknown }) => e.code !== "ENOENT")),
+      (exists) =>
+        !exists ?
+          Effect.succeed(undefined) :
+          Effect.flatMap(Effect.promise(() => readRegular(file, root, maxBytes)), (r) =>
+            "error" in r
+              ? Effect.fail(new KeyValueStore.KeyValueStoreError({ method, key, message: `${key}: ${r.error}` }))
+              : Effect.succeed(r.bytes))
+    )
+  }
+  return KeyValueStore.make({
+    get: (key) =>
+      Effect.map(read("get", key), (bytes) => bytes === undefined ? undefined : new TextDecoder().decode(bytes)),
+    getUint8Array: (key) => read("getUint8Array", key),
+    set: () => refuse("set"),
+    remove: () => refuse("remove"),
+    clear: refuse("clear"),
+    size: files.size,
+    keys: files.keys
+  })
+}
+
+/**
+ * The `KeyValueStore` the results of `target` live in: a directory through
+ * the file store `NodeResultStore` uses (read only and bounded, see
+ * {@link readOnlyDirectoryStore}: the directory must exist), a Redis or
+ * PostgreSQL store through the library's layers.
+ */
+const historyStore = (
+  target: string,
+  options: Options
+): Effect.Effect<{ readonly path: string; readonly store: KeyValueStore.KeyValueStore }, string, Scope.Scope> =>
+  Effect.gen(function*() {
+    const scheme = storeScheme(target)
+    if (scheme === undefined) {
+      const root = yield* Effect.tryPromise({
+        try: async () => {
+          const root = await fs.realpath(path.resolve(target))
+          const stat = await fs.stat(root)
+          if (!stat.isDirectory()) throw new Error("not a directory (a run history lives in a storage directory)")
+          return root
+        },
+        catch: (cause) => `cannot read ${target}: ${messageOf(cause)}`
+      })
+      return { path: path.resolve(target), store: readOnlyDirectoryStore(root, options.maxBytes ?? defaultMaxBytes) }
+    }
+    const shown = redactUrl(target)
+    const layer = scheme === "redis" ? yield* redisLayer(target, options) : yield* postgresLayer(target, options)
+    const context = yield* Layer.build(layer).pipe(
+      Effect.provideService(References.MinimumLogLevel, "None"),
+      Effect.mapError((e) => `cannot connect to ${shown}: ${oneLine(messageOf(e))}`)
+    )
+    return { path: shown, store: Context.get(context, KeyValueStore.KeyValueStore) }
+  })
+
+/** Runs `f` with the history of `target` (`RunLog.makeKeyValueStore` over its store). */
+const withHistory = <A>(
+  target: string,
+  options: Options,
+  f: (log: RunLog.RunLogShape, path: string) => Effect.Effect<A, unknown>
+): Effect.Effect<A, string> =>
+  Effect.scoped(Effect.gen(function*() {
+    const { path: shown, store } = yield* historyStore(target, options)
+    const log = yield* RunLog.makeKeyValueStore({ prefix: historyPrefix }).pipe(
+      Effect.provideService(KeyValueStore.KeyValueStore, store)
+    )
+    return yield* f(log, shown).pipe(
+      Effect.mapError((e) => `cannot read the run history of ${shown}: ${oneLine(messageOf(e))}`)
+    )
+  }))
+
+/** The runs the history of `target` holds (none when it has no history). */
+export const runs = (target: string, options: Options = {}): Effect.Effect<RunsReport, string> =>
+  withHistory(target, options, (log, shown) => Effect.map(log.runs(), (runs) => ({ path: shown, runs })))
+
+/** The transitions of run `runId` in the history of `target`; fails when the history has none. */
+export const runHistory = (target: string, runId: string, options: Options = {}): Effect.Effect<RunReport, string> =>
+  Effect.flatMap(
+    withHistory(
+      target,
+      options,
+      (log, shown) => Effect.map(log.history(runId), (transitions) => ({ shown, transitions }))
+    ),
+    ({ shown, transitions }) =>
+      transitions.length === 0
+        ? Effect.fail(`no run ${oneLine(runId)} in the history of ${shown} (--runs lists its runs)`)
+        : Effect.succeed({ path: shown, runId, transitions })
+  )
