@@ -322,6 +322,37 @@ export const runs = (path: string, options?: InspectOptions): Effect.Effect<Runs
 export const runHistory = (path: string, runId: string, options?: InspectOptions): Effect.Effect<RunReport, string> =>
   Inspect.runHistory(path, runId, options)
 
+/**
+ * The timeline page of a flow run recorded in a storage's history — a
+ * directory, a `redis://` or a `postgres://` URL, as for {@link inspect} —
+ * drawn by `Timeline.render`: the run given by `runId`, or else the latest
+ * flow run. Fails with one line when the storage cannot be read or holds no
+ * flow run with that id.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as Cli from "@runstate/node/Cli"
+ *
+ * const page = Effect.map(Cli.timeline(".runstate"), (report) => report.html)
+ * ```
+ *
+ * @category inspecting
+ * @since 0.2.0
+ */
+export const timeline = (
+  path: string,
+  options?: InspectOptions & { readonly runId?: string | undefined }
+): Effect.Effect<TimelineReport, string> => Inspect.timeline(path, options?.runId, options)
+
+/**
+ * A flow run's timeline page and where it came from (see {@link timeline}).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type TimelineReport = Inspect.TimelineReport
+
 /** `Retrying (RUNNING)`, `Completed`: a state's name, and its type when the name does not say it. */
 const stateLabel = (state: State.State<unknown>): string =>
   state.name.toUpperCase() === state.type ? Text.oneLine(state.name) : `${Text.oneLine(state.name)} (${state.type})`
@@ -733,6 +764,56 @@ const inspectCommand = Command.make(
   )
 )
 
+const timelineCommand = Command.make(
+  "timeline",
+  {
+    path: Argument.String("storage").pipe(
+      Argument.withDescription("a result-storage directory, or a redis:// or postgres:// URL, holding a run history")
+    ),
+    run: Flag.String("run").pipe(
+      Flag.withDescription("the flow run to draw (default: the latest one)"),
+      Flag.optional
+    ),
+    out: Flag.String("out").pipe(
+      Flag.withDescription("the HTML file to write (default: timeline-<flow run id>.html here)"),
+      Flag.optional
+    ),
+    maxSize: Flag.Int("max-size").pipe(
+      Flag.withDescription("the most bytes read from one history file (default 64 MiB)"),
+      Flag.withDefault(Inspect.defaultMaxBytes)
+    ),
+    prefix: Flag.String("prefix").pipe(
+      Flag.withDescription("the key prefix of a Redis store (default runstate:)"),
+      Flag.withDefault("runstate:")
+    ),
+    table: Flag.String("table").pipe(
+      Flag.withDescription("the table of a SQL store (default effect_key_value_store)"),
+      Flag.withDefault("effect_key_value_store")
+    )
+  },
+  ({ maxSize, out, path, prefix, run, table }) =>
+    Effect.gen(function*() {
+      if (!Number.isSafeInteger(maxSize) || maxSize < 1) {
+        return yield* Effect.fail(userError(`--max-size must be a positive number of bytes, got ${maxSize}`))
+      }
+      const report = yield* Inspect.timeline(path, Option.getOrUndefined(run), { maxBytes: maxSize, prefix, table })
+        .pipe(Effect.mapError(userError))
+      const file = Option.getOrElse(out, () => `timeline-${report.flowRunId ?? "empty"}.html`)
+      yield* Effect.tryPromise({
+        try: () => fs.writeFile(file, report.html),
+        catch: (cause) => userError(`cannot write ${file}: ${Text.oneLine(messageOf(cause))}`)
+      })
+      const what = report.flowRunId === undefined
+        ? "no flow run in the history"
+        : `flow run ${report.flowRunId}, ${report.taskRuns} task run${report.taskRuns === 1 ? "" : "s"}`
+      yield* ignore(write(`${file} (${what})\n`))
+    })
+).pipe(
+  Command.withDescription(
+    "Draw a flow run from a storage's run history as one self-contained HTML page (the latest, or --run ID)"
+  )
+)
+
 /** State documents are small; more than this is refused. */
 const maxStateDocument = 64 * 1024 * 1024
 
@@ -767,14 +848,14 @@ const stateCommand = Command.make(
 ).pipe(Command.withDescription("Decode a Prefect state JSON document and print it as Prefect does"))
 
 /**
- * The `runstate` command with its subcommands `inspect` and `state`.
+ * The `runstate` command with its subcommands `inspect`, `state` and `timeline`.
  *
  * @category commands
  * @since 0.1.0
  */
 export const command = Command.make("runstate").pipe(
   Command.withDescription("Inspect runstate and Prefect result storage and state documents"),
-  Command.withSubcommands([inspectCommand, stateCommand])
+  Command.withSubcommands([inspectCommand, stateCommand, timelineCommand])
 )
 
 /** The version of `@runstate/node`, read from its package.json (next to `src/` and `dist/`). */

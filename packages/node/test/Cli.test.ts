@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { NodeServices } from "@effect/platform-node"
-import { DateTime, Effect, Layer, Logger, Sink, Stdio, Stream } from "effect"
+import { DateTime, Effect, Exit, Layer, Logger, Sink, Stdio, Stream } from "effect"
 import * as KeyValueStore from "effect/persistence/KeyValueStore"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { spawnSync } from "node:child_process"
@@ -680,3 +680,59 @@ describe("Cli inspect: run history", () => {
 
 const label = (s: { readonly name: string; readonly type: string }) =>
   s.name.toUpperCase() === s.type ? s.name : `${s.name} (${s.type})`
+
+describe("Cli timeline", () => {
+  it.live("draws the latest flow run of a directory's history into an HTML file; --run picks one; escapes every text", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "runstate-cli-timeline-"))
+      const stores = Layer.merge(
+        NodeResultStore.layerFileSystem(dir),
+        RunLog.layerKeyValueStore().pipe(Layer.provide(NodeResultStore.layerFileSystemKeyValueStore(dir)))
+      )
+      const { flow, runs } = yield* runFlowWithHistory(stores)
+      const flowRunId = flow.stateDetails.flowRunId!
+      const out = join(dir, "..", `${flowRunId}.html`)
+      const drawn = yield* runCli(["timeline", dir, "--out", out])
+      assert.strictEqual(drawn.exit._tag, "Success", drawn.stderr)
+      assert.strictEqual(drawn.stdout, `${out} (flow run ${flowRunId}, 2 task runs)\n`)
+      const html = readFileSync(out, "utf8")
+      assert.isTrue(html.startsWith("<!doctype html>"))
+      // One row for the flow run and one per task run, each with its final state type.
+      const rows = [...html.matchAll(/<g class="row" data-run-id="([^"]+)" data-final="([A-Z]*)">/g)].map((
+        m
+      ) => [m[1], m[2]])
+      assert.deepStrictEqual(
+        rows.toSorted(),
+        runs.map((r) => [r.runId, r.state.type]).toSorted()
+      )
+      // The retried task's wait and second attempt are drawn.
+      assert.include(html, "data-state=\"AwaitingRetry\"")
+      assert.include(html, "data-state=\"Retrying\"")
+      assert.notMatch(html, /<script/i)
+
+      // The same run by id; an unknown id is one line naming the latest.
+      const chosen = yield* runCli(["timeline", dir, "--run", flowRunId, "--out", out])
+      assert.strictEqual(chosen.exit._tag, "Success", chosen.stderr)
+      const missing = yield* runCli(["timeline", dir, "--run", "not-a-run"])
+      assert.strictEqual(missing.exit._tag, "Failure")
+      const error = yield* Effect.exit(
+        Cli.main(["timeline", dir, "--run", "not-a-run"]).pipe(
+          Effect.provide(Stdio.layerTest({})),
+          Effect.provide(NodeServices.layer)
+        )
+      )
+      assert.deepStrictEqual(error, Exit.succeed(1))
+    }))
+
+  it.live("an empty storage gives a page that says so; a missing one is an error", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "runstate-cli-timeline-empty-"))
+      const out = join(dir, "page.html")
+      const drawn = yield* runCli(["timeline", dir, "--out", out])
+      assert.strictEqual(drawn.exit._tag, "Success", drawn.stderr)
+      assert.strictEqual(drawn.stdout, `${out} (no flow run in the history)\n`)
+      assert.include(readFileSync(out, "utf8"), "No runs were found in this history.")
+      const missing = yield* runCli(["timeline", join(dir, "nope")])
+      assert.strictEqual(missing.exit._tag, "Failure")
+    }))
+})

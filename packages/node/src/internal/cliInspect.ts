@@ -18,6 +18,7 @@ import * as path from "node:path"
 import * as ResultRecord from "@runstate/core/ResultRecord"
 import * as RunLog from "@runstate/core/RunLog"
 import * as Serializer from "@runstate/core/Serializer"
+import * as Timeline from "@runstate/core/Timeline"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -584,6 +585,16 @@ export interface RunsReport {
   readonly runs: ReadonlyArray<RunLog.RunSummary>
 }
 
+/** A flow run's timeline page (`runstate timeline PATH`). */
+export interface TimelineReport {
+  readonly path: string
+  /** The flow run drawn, `undefined` when the history holds none (the page says so). */
+  readonly flowRunId: string | undefined
+  readonly taskRuns: number
+  /** The page: one self-contained HTML document. */
+  readonly html: string
+}
+
 /** One run's transitions (`runstate inspect PATH --run ID`), oldest first. */
 export interface RunReport {
   readonly path: string
@@ -697,4 +708,33 @@ export const runHistory = (target: string, runId: string, options: Options = {})
       transitions.length === 0
         ? Effect.fail(`no run ${oneLine(runId)} in the history of ${shown} (--runs lists its runs)`)
         : Effect.succeed({ path: shown, runId, transitions })
+  )
+
+/**
+ * The timeline page of flow run `runId` — or of the latest flow run — in the
+ * history of `target` (see `Timeline.fromRunLog`); an empty history gives a
+ * page that says so, an unknown `runId` fails with one line naming the
+ * latest flow run.
+ */
+export const timeline = (
+  target: string,
+  runId: string | undefined,
+  options: Options = {}
+): Effect.Effect<TimelineReport, string> =>
+  Effect.flatMap(
+    withHistory(target, options, (log, shown) =>
+      Timeline.fromRunLog({ runId, source: shown }).pipe(
+        Effect.provideService(RunLog.RunLog, log),
+        Effect.map((input) => ({
+          _tag: "Found" as const,
+          report: {
+            path: shown,
+            flowRunId: input.flow?.runId,
+            taskRuns: input.tasks.length,
+            html: Timeline.render(input)
+          }
+        })),
+        Effect.catchTag("RunNotFound", (e) => Effect.succeed({ _tag: "NotFound" as const, message: e.message }))
+      )),
+    (found) => found._tag === "Found" ? Effect.succeed(found.report) : Effect.fail(oneLine(found.message))
   )
