@@ -9,14 +9,25 @@
  */
 import { dual } from "effect/Function"
 import * as Schema from "effect/Schema"
+import { declaration, defaultOf } from "./internal/detailsDeclaration.ts"
 import { isBuilt, register } from "./internal/detailsRegistry.ts"
 import { Field } from "./internal/wireSchemas.ts"
 
+type Declaration = typeof declaration
+
+/** Each declared field's schema, by its kind (one schema object per kind, so readers can tell a shape by identity). */
+const schemaFields = (d: Declaration): { readonly [K in keyof Declaration]: (typeof Field)[Declaration[K]] } =>
+  Object.fromEntries(Object.entries(d).map(([key, kind]) => [key, Field[kind]])) as {
+    readonly [K in keyof Declaration]: (typeof Field)[Declaration[K]]
+  }
+
 /**
- * The eighteen fields, declared once: name (camelCase; the wire name is its
- * snake_case form), shape and default. The {@link StateDetails} type,
- * {@link fields}, {@link empty}, {@link make} and the wire codec
- * (`Wire.StateDetailsJson`, the same fields under their snake_case names) all
+ * The eighteen fields as a schema: name (camelCase; the wire name is its
+ * snake_case form), shape and default, built from the one declaration of the
+ * fields (a table of names and shapes, which {@link fields} and {@link empty}
+ * read without loading any schema code, so a bundle of `State` stays small).
+ * The {@link StateDetails} type, {@link make} and the wire codec
+ * (`Wire.StateDetailsJson`, the same fields under their snake_case names)
  * derive from this schema. Its own encoded form is camelCase JSON: decoding
  * fills every missing key with its default, reads datetimes and UUIDs as
  * Prefect's models do and normalises UUIDs to lowercase hyphenated.
@@ -24,26 +35,7 @@ import { Field } from "./internal/wireSchemas.ts"
  * @category schemas
  * @since 0.2.0
  */
-export const schema = Schema.Struct({
-  flowRunId: Field.uuid,
-  taskRunId: Field.uuid,
-  childFlowRunId: Field.uuid,
-  scheduledTime: Field.dateTime,
-  cacheKey: Field.string,
-  cacheExpiration: Field.dateTime,
-  deferred: Field.boolean,
-  untrackableResult: Field.flag,
-  pauseTimeout: Field.dateTime,
-  pauseReschedule: Field.flag,
-  pauseKey: Field.string,
-  runInputKeyset: Field.keyset,
-  refreshCache: Field.boolean,
-  retriable: Field.boolean,
-  transitionId: Field.uuid,
-  taskParametersId: Field.uuid,
-  traceparent: Field.string,
-  deploymentConcurrencyLeaseId: Field.uuid
-})
+export const schema = /*#__PURE__*/ Schema.Struct(/*#__PURE__*/ schemaFields(declaration))
 
 /**
  * Prefect's `StateDetails`. Every field is present; absent values are `null`
@@ -70,7 +62,7 @@ export type Input = { readonly [K in keyof StateDetails]?: StateDetails[K] | und
  * @category constructors
  * @since 0.1.0
  */
-export const fields: ReadonlyArray<keyof StateDetails> = Object.keys(schema.fields) as Array<keyof StateDetails>
+export const fields: ReadonlyArray<keyof StateDetails> = Object.keys(declaration) as Array<keyof StateDetails>
 
 /**
  * A camelCase name in snake_case, as a type (`"flowRunId"` → `"flow_run_id"`).
@@ -99,7 +91,9 @@ export const jsonKeys: { readonly [K in keyof StateDetails]: SnakeCase<K> } = Ob
  * @category constructors
  * @since 0.1.0
  */
-export const empty: StateDetails = Object.freeze(Schema.decodeUnknownSync(schema)({}))
+export const empty: StateDetails = Object.freeze(
+  Object.fromEntries(fields.map((key) => [key, defaultOf(declaration[key])]))
+) as StateDetails
 
 const defaults: ReadonlyArray<unknown> = fields.map((key) => empty[key])
 
