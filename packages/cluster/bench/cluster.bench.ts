@@ -24,6 +24,8 @@ import { type Benchmark, round } from "../../../scripts/benchmark.ts"
 const N = 200
 const trivial = { n: N, slowEvery: 1e9, failEvery: 1e9, millis: 0 }
 const sleepy = { n: 10, slowEvery: 1e9, failEvery: 1e9, millis: 50 }
+/** The same spread with tasks that sleep long enough for the cluster's per-task cost to be small beside them. */
+const sleepier = { ...sleepy, millis: 400 }
 const FLOWS = 16
 
 const seconds = async (f: () => Promise<unknown>): Promise<number> => {
@@ -108,12 +110,12 @@ const benchmarks: ReadonlyArray<Benchmark> = [
         // The cluster: one runner first, then two.
         runners.push(await startRunner(url, { taskSlots: 4 }))
         const client = ManagedRuntime.make(ClusterLayer.layerClient({ url }))
-        const spread = async (round: string) =>
+        const spread = async (round: string, parameters: typeof sleepy = sleepy) =>
           seconds(async () => {
             const states = await client.runPromise(
               Effect.forEach(
                 Array.from({ length: FLOWS }, (_, i) => i),
-                (i) => Ingest.run(sleepy, { key: `${round}-${i}` }),
+                (i) => Ingest.run(parameters, { key: `${round}-${i}` }),
                 { concurrency: "unbounded" }
               )
             )
@@ -121,6 +123,7 @@ const benchmarks: ReadonlyArray<Benchmark> = [
           })
         await client.runPromise(Ingest.run(trivial, { key: "cluster-warm" }))
         const oneRunnerS = await spread("one")
+        const oneRunnerLongS = await spread("one-long", sleepier)
         runners.push(await startRunner(url, { taskSlots: 4 }))
         // Let the shards rebalance onto the new runner.
         await new Promise((r) => setTimeout(r, 8_000))
@@ -131,6 +134,7 @@ const benchmarks: ReadonlyArray<Benchmark> = [
         const mark = runners.map((r) => r.events.length)
         const twoRunnersS = await spread("two")
         const tasksPerRunner = runners.map((r, i) => r.events.slice(mark[i]).filter((e) => e.event === "done").length)
+        const twoRunnersLongS = await spread("two-long", sleepier)
         await client.dispose()
 
         const perTask = (s: number) => (s * 1e6) / N
@@ -153,6 +157,8 @@ const benchmarks: ReadonlyArray<Benchmark> = [
           },
           floorMicrosPerTask: round(perTask(floorS)),
           spreadSeconds: { oneRunner: round(oneRunnerS), twoRunners: round(twoRunnersS) },
+          spreadSpeedupWith400msTasks: round(oneRunnerLongS / twoRunnersLongS),
+          spreadSecondsWith400msTasks: { oneRunner: round(oneRunnerLongS), twoRunners: round(twoRunnersLongS) },
           spreadTasksPerRunner: tasksPerRunner
         }
       } finally {
