@@ -682,6 +682,17 @@ const ignore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.ignore(effect
 /** Files above which progress is shown even when stderr is not a terminal. */
 const progressThreshold = 1000
 
+/** `--prefix` and `--table`: where a Redis or SQL store keeps its keys (the commands reading stores share them). */
+const prefixFlag = Flag.String("prefix").pipe(
+  Flag.withDescription("the key prefix of a Redis store (default runstate:)"),
+  Flag.withDefault("runstate:")
+)
+
+const tableFlag = Flag.String("table").pipe(
+  Flag.withDescription("the table of a SQL store (default effect_key_value_store)"),
+  Flag.withDefault("effect_key_value_store")
+)
+
 const inspectCommand = Command.make(
   "inspect",
   {
@@ -697,14 +708,8 @@ const inspectCommand = Command.make(
       Flag.withDescription("read split-layout results that lie outside the inspected directory"),
       Flag.withDefault(false)
     ),
-    prefix: Flag.String("prefix").pipe(
-      Flag.withDescription("the key prefix of a Redis store (default runstate:)"),
-      Flag.withDefault("runstate:")
-    ),
-    table: Flag.String("table").pipe(
-      Flag.withDescription("the table of a SQL store (default effect_key_value_store)"),
-      Flag.withDefault("effect_key_value_store")
-    ),
+    prefix: prefixFlag,
+    table: tableFlag,
     runs: Flag.Boolean("runs").pipe(
       Flag.withDescription("list the flow and task runs of the run history kept with the results"),
       Flag.withDefault(false)
@@ -782,14 +787,8 @@ const timelineCommand = Command.make(
       Flag.withDescription("the most bytes read from one history file (default 64 MiB)"),
       Flag.withDefault(Inspect.defaultMaxBytes)
     ),
-    prefix: Flag.String("prefix").pipe(
-      Flag.withDescription("the key prefix of a Redis store (default runstate:)"),
-      Flag.withDefault("runstate:")
-    ),
-    table: Flag.String("table").pipe(
-      Flag.withDescription("the table of a SQL store (default effect_key_value_store)"),
-      Flag.withDefault("effect_key_value_store")
-    )
+    prefix: prefixFlag,
+    table: tableFlag
   },
   ({ maxSize, out, path, prefix, run, table }) =>
     Effect.gen(function*() {
