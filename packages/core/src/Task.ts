@@ -22,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import { dual } from "effect/Function"
+import * as Logger from "effect/Logger"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
@@ -464,6 +465,8 @@ class TaskRun<I, A, E, R> {
   runCount = 0
   /** The last timestamp given to a state of this run, in epoch milliseconds. */
   last = -Infinity
+  /** A final state the engine built already stamped (a cache hit), so `finish` takes it as it is. */
+  stamped: State.State<unknown> | undefined = undefined
   readonly clock: Clock.Clock
 
   constructor(
@@ -653,21 +656,29 @@ const orCrashed = <R>(
 ): Effect.Effect<State.State<unknown>, never, R> =>
   Effect.catchCause(final, (cause) => Failure.exceptionToCrashedState(cause))
 
-/** Enters the final state and logs Prefect's last line. */
+/**
+ * Logs Prefect's last line, `Finished in state …`, and succeeds with the
+ * state. The line is formatted only when a logger is installed: with none,
+ * Effect's `log` drops it unread, so building its text would be wasted.
+ */
+const finishedLine = (entered: State.State<unknown>): Effect.Effect<State.State<unknown>> =>
+  Effect.withFiber((fiber) => {
+    if (fiber.getRef(Logger.CurrentLoggers).size === 0) return Effect.succeed(entered)
+    const message = `Finished in state ${State.format(entered)}`
+    return Effect.as(State.isCompleted(entered) ? Effect.logInfo(message) : Effect.logError(message), entered)
+  })
+
+/**
+ * Enters the final state and logs Prefect's last line. Called when the final
+ * state is known (inside a continuation), so the stamp is taken then.
+ */
 const finish = <I, A, E, R>(
   run: TaskRun<I, A, E, R>,
   final: State.State<unknown>
-): Effect.Effect<State.State<unknown>> =>
-  Effect.suspend(() => {
-    const entered = run.stamp(final)
-    return Effect.andThen(
-      run.enter(entered),
-      Effect.as(
-        run.logLine(State.isCompleted(entered) ? "Info" : "Error", `Finished in state ${State.format(entered)}`),
-        entered
-      )
-    )
-  })
+): Effect.Effect<State.State<unknown>> => {
+  const entered = final === run.stamped ? final : run.stamp(final)
+  return run.log === undefined ? finishedLine(entered) : Effect.andThen(run.enter(entered), finishedLine(entered))
+}
 
 /**
  * Options of {@link runWith}: who the task run is, for callers that must give
@@ -702,7 +713,7 @@ const runImpl = <I, A, E, R>(
   Effect.uninterruptibleMask((restore) =>
     Effect.withFiber((fiber) => {
       // Prefect stamps every state it builds with the current span's traceparent.
-      if (Option.isNone(Context.getOption(fiber.context, Tracer.ParentSpan))) {
+      if (Context.getOrUndefined(fiber.context, Tracer.ParentSpan) === undefined) {
         return start(fiber, self, input, restore, null, runOptions)
       }
       return Effect.flatMap(
@@ -749,7 +760,7 @@ const start = <I, A, E, R>(
 ): Effect.Effect<TaskState<A, E>, never, R | ResultStore> => {
   const context = fiber.context as Context.Context<ResultStore | RunLog>
   const store = Context.get(context, ResultStore)
-  const log = Context.getOption(context, RunLog)
+  const log = Context.getOrUndefined(context, RunLog)
   const flow = fiber.getRef(CurrentFlowRun)
   const taskRunId = runOptions?.taskRunId ?? randomIdFrom(fiber.getRef(Random.Random))
   const runName = runOptions?.taskRunName ??
@@ -759,7 +770,7 @@ const start = <I, A, E, R>(
     self,
     input,
     store,
-    log._tag === "Some" ? log.value : undefined,
+    log,
     taskRunId,
     flow?.flowRunId,
     runName,
@@ -809,66 +820,64 @@ const start = <I, A, E, R>(
   ) as Effect.Effect<TaskState<A, E>, never, R | ResultStore>
 }
 
+/**
+ * A key from the task's option: the fixed string, or the function's value
+ * for the run's input; a function that throws or returns a non-string gives
+ * the FAILED state (`{ failed }`).
+ */
+const keyOf = <I, A, E, R>(
+  run: TaskRun<I, A, E, R>,
+  option: CacheKey<I> | undefined,
+  what: string
+): string | undefined | { readonly failed: Effect.Effect<State.State<unknown>> } => {
+  if (option === undefined || typeof option === "string") return option
+  try {
+    const key = option(run.input)
+    if (typeof key !== "string") throw new TypeError(`the ${what} function returned ${typeof key}, not a string`)
+    return key
+  } catch (error) {
+    return { failed: failedStateOf(error, { message: `Task run failed to compute its ${what}:` }) }
+  }
+}
+
 /** Everything between the first RUNNING and the final state. */
 const lifecycle = <I, A, E, R>(
   run: TaskRun<I, A, E, R>,
   restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
 ): Effect.Effect<State.State<unknown>, never, R | ResultStore> =>
-  Effect.gen(function*() {
+  Effect.suspend(() => {
     const options = run.task.options
-    // The cache key.
-    let key: string | undefined
-    if (options.cacheKey !== undefined) {
-      const keyOf = options.cacheKey
-      if (typeof keyOf === "string") key = keyOf
-      else {
-        try {
-          key = keyOf(run.input)
-          if (typeof key !== "string") {
-            throw new TypeError(`the cache key function returned ${typeof key}, not a string`)
-          }
-        } catch (error) {
-          return yield* failedStateOf(error, {
-            message: "Task run failed to compute its cache key:"
-          })
-        }
-      }
-    }
+    const key = keyOf(run, options.cacheKey, "cache key")
+    if (typeof key === "object") return key.failed
     if (key === undefined) {
-      const resultKeyOf = options.resultStorageKey
-      let resultKey: string | undefined
-      if (typeof resultKeyOf === "string") resultKey = resultKeyOf
-      else if (resultKeyOf !== undefined) {
-        try {
-          resultKey = resultKeyOf(run.input)
-          if (typeof resultKey !== "string") {
-            throw new TypeError(`the result storage key function returned ${typeof resultKey}, not a string`)
-          }
-        } catch (error) {
-          return yield* failedStateOf(error, {
-            message: "Task run failed to compute its result storage key:"
-          })
-        }
-      }
-      return yield* attempts(run, restore, undefined, undefined, resultKey)
+      const resultKey = keyOf(run, options.resultStorageKey, "result storage key")
+      if (typeof resultKey === "object") return resultKey.failed
+      return attempts(run, restore, undefined, undefined, resultKey)
     }
-    const cacheKey = key
-    const serializable = yield* Effect.orElseSucceed(run.store.supportsIsolationLevel("SERIALIZABLE"), () => false)
-    if (!serializable) return yield* cachedOrRun(run, restore, cacheKey)
-    // SERIALIZABLE: one run per key at a time; the others wait, then find the record.
-    const locked = yield* Effect.exit(restore(run.store.acquireLock(cacheKey)))
-    if (Exit.isFailure(locked)) {
-      if (Cause.hasInterruptsOnly(locked.cause)) return yield* Failure.exceptionToCrashedState(locked.cause)
-      yield* Effect.logWarning(
+    return Effect.flatMap(
+      Effect.orElseSucceed(run.store.supportsIsolationLevel("SERIALIZABLE"), () => false),
+      (serializable) => serializable ? lockedCachedOrRun(run, restore, key) : cachedOrRun(run, restore, key)
+    )
+  })
+
+/** SERIALIZABLE: one run per key at a time; the others wait, then find the record. */
+const lockedCachedOrRun = <I, A, E, R>(
+  run: TaskRun<I, A, E, R>,
+  restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
+  cacheKey: string
+): Effect.Effect<State.State<unknown>, never, R | ResultStore> =>
+  Effect.flatMap(Effect.exit(restore(run.store.acquireLock(cacheKey))), (locked) => {
+    if (Exit.isSuccess(locked)) {
+      return Effect.ensuring(cachedOrRun(run, restore, cacheKey), Effect.ignore(run.store.releaseLock(cacheKey)))
+    }
+    if (Cause.hasInterruptsOnly(locked.cause)) return Failure.exceptionToCrashedState(locked.cause)
+    return Effect.andThen(
+      Effect.logWarning(
         `Could not lock cache key ${JSON.stringify(cacheKey)} of task run '${run.runName}': ${
           Failure.formatException(locked.cause)
         }; running without the lock`
-      )
-      return yield* cachedOrRun(run, restore, cacheKey)
-    }
-    return yield* Effect.ensuring(
-      cachedOrRun(run, restore, cacheKey),
-      Effect.ignore(run.store.releaseLock(cacheKey))
+      ),
+      cachedOrRun(run, restore, cacheKey)
     )
   })
 
@@ -876,21 +885,22 @@ const cachedOrRun = <I, A, E, R>(
   run: TaskRun<I, A, E, R>,
   restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
   key: string
-): Effect.Effect<State.State<unknown>, never, R | ResultStore> =>
-  Effect.gen(function*() {
-    if (run.task.options.refreshCache !== true) {
-      // One read (from the store's cache when it holds the key); expiration judged by `Clock`.
-      const record = yield* Effect.option(run.store.read(key))
-      if (record._tag === "Some") {
-        const now = run.clock.currentTimeMillisUnsafe()
-        const expiration = record.value.metadata.expiration
-        if (expiration === null || expiration.epochMilliseconds > now) {
-          return cachedState(record.value, new Date(now), run.details)
-        }
-      }
+): Effect.Effect<State.State<unknown>, never, R | ResultStore> => {
+  if (run.task.options.refreshCache === true) return attempts(run, restore, key)
+  // One read (from the store's cache when it holds the key); expiration judged by `Clock`.
+  return Effect.matchEffect(run.store.read(key), {
+    onFailure: () => attempts(run, restore, key),
+    onSuccess: (record) => {
+      const now = run.clock.currentTimeMillisUnsafe()
+      const expiration = record.metadata.expiration
+      if (expiration !== null && expiration.epochMilliseconds <= now) return attempts(run, restore, key)
+      // The final state, stamped here: nothing can come between the hit and its entry.
+      const hit = cachedState(record, new Date(run.nextTimestamp()), run.details)
+      run.stamped = hit
+      return Effect.succeed(hit)
     }
-    return yield* attempts(run, restore, key)
   })
+}
 
 /** Runs attempts until one does not fail or retries are over; returns the final state (not yet entered). */
 const attempts = <I, A, E, R>(

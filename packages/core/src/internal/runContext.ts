@@ -47,9 +47,17 @@ export const uuid4FromBytes = (bytes: ArrayLike<number>): string => {
 
 /** A random hyphenated UUIDv4 drawn from `random` (Effect's `Random`, seedable in tests). */
 export const randomIdFrom = (random: Random.Random): string => {
-  const bytes = new Array<number>(16)
-  for (let i = 0; i < 16; i++) bytes[i] = Math.floor(random.nextDoubleUnsafe() * 256)
-  return uuid4FromBytes(bytes)
+  // The same 16 draws, in the same order, as `uuid4FromBytes` of an array of
+  // them (so a seeded `Random` gives the same id), without the array.
+  let out = ""
+  for (let i = 0; i < 16; i++) {
+    let b = Math.floor(random.nextDoubleUnsafe() * 256) & 0xff
+    if (i === 6) b = 0x40 | (b & 0x0f)
+    else if (i === 8) b = 0x80 | (b & 0x3f)
+    if (i === 4 || i === 6 || i === 8 || i === 10) out += "-"
+    out += hex[b]
+  }
+  return out
 }
 
 /** A random hyphenated UUIDv4 from Effect's `Random` (seedable in tests). */
