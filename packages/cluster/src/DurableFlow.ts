@@ -372,7 +372,14 @@ export const make = <const Name extends string, P extends Schema.Struct.Fields, 
         // once a run is being stopped, and a stopped run is not replayed.
         record: (transition) =>
           transition.kind === "flow" && transition.runId === flowRunId && !State.isCancelled(transition.to)
-            ? Effect.provideContext(
+            // Interruptible although `Flow.run` records states uninterruptibly:
+            // the activity is served by this workflow's own entity, so a run
+            // the engine stops (its runner lost its shard lock, or hands the
+            // shard to another runner) would otherwise wait for an activity
+            // the stopping entity never serves, and the runner could never
+            // release the shard. A stopped run records nothing here (not
+            // CRASHED either: it is not over, the engine replays it).
+            ? Effect.interruptible(Effect.provideContext(
               Activity.make({
                 name: `runstate/flow-state/${ordinal++}`,
                 // One attempt, never retried: a write that fails leaves the
@@ -390,7 +397,7 @@ export const make = <const Name extends string, P extends Schema.Struct.Fields, 
                 )
               }),
               engine
-            )
+            ))
             : log.record(transition)
       }
       const final = yield* Flow.run(program(payload.parameters as Schema.Struct.Type<P>), {
