@@ -159,7 +159,8 @@ describe("DurableFlow on the in-process engine", () => {
       const store = yield* ResultStore.ResultStore
       for (const t of tasks) {
         const record = t.state.data as ResultRecord.ResultRecord<number>
-        const stored = yield* store.read(record.metadata.storageKey)
+        expect(record.metadata.storageKey).toEqual(expect.any(String))
+        const stored = yield* store.read(record.metadata.storageKey!)
         expect(stored.result).toBe(Number(t.name.slice("square-".length)) ** 2)
       }
       expect([...hits.runs.values()]).toEqual([1, 1, 1])
