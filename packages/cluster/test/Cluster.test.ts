@@ -67,11 +67,15 @@ describe("a flow on a two-runner cluster", () => {
         // body prints "done" before its run records COMPLETED, and up to 4 run
         // at once, so at least 10 task runs have then reached their final state.
         await until(
-          () => runners.some((r) => r.events.filter((e) => e.event === "done").length >= 14),
+          () =>
+            new Set(runners.flatMap((r) => r.events.filter((e) => e.event === "done").map((e) => e.key))).size >= 14,
           60_000,
           "14 tasks"
         )
-        const victim = runners.find((r) => r.events.some((e) => e.event === "done"))!
+        // The runner executing the flow now: the one with the latest task event
+        // (a runner joining moves shards, so the flow may have started on the other).
+        const lastAt = (r: Runner) => r.events.at(-1)?.at ?? -1
+        const victim = runners.reduce((a, b) => (lastAt(b) > lastAt(a) ? b : a))
         const survivor = runners.find((r) => r !== victim)!
         const killedAt = Date.now()
         victim.kill("SIGKILL")
@@ -103,7 +107,9 @@ describe("a flow on a two-runner cluster", () => {
             .map((h) => h[0]!.name)
         )
         expect(finishedBeforeKill.size).toBeGreaterThanOrEqual(10)
-        const rerun = survivor.events.filter((e) => e.event === "start" && finishedBeforeKill.has(`ingest-${e.key}`))
+        const rerun = survivor.events.filter((e) =>
+          e.event === "start" && e.at >= killedAt && finishedBeforeKill.has(`ingest-${e.key}`)
+        )
         expect(rerun).toEqual([])
 
         // An undisturbed run of the same flow gives the same final state and results.

@@ -100,7 +100,7 @@ export const startRunner = async (
 export const withRunnerTails = async <A>(
   runners: ReadonlyArray<Runner>,
   body: () => Promise<A>,
-  chars = 6_000
+  chars = 12_000
 ): Promise<A> => {
   try {
     return await body()
