@@ -50,7 +50,10 @@ export interface ClusterOptions {
   /**
    * How long a runner holds its shards without renewing them (default 10 s):
    * when a runner dies, its flows move to another runner after about this
-   * long.
+   * long. A runner renews its locks every third of this; a renewal (a
+   * PostgreSQL round trip) slower than that counts as the database being
+   * unreachable: the runner stops its flows and takes them up again once
+   * the database answers.
    */
   readonly shardLockExpiration?: Duration.Input | undefined
   /** The result store's table (default `runstate_results`). */
@@ -112,8 +115,10 @@ const sharding = (options: ClusterOptions, address: Option.Option<RunnerAddress.
   const expiration = options.shardLockExpiration ?? "10 seconds"
   return {
     runnerAddress: address,
+    // Renewed every third of the expiration (the engine's bound): a renewal
+    // that takes longer marks the lock storage unhealthy, which stops every
+    // flow on the runner, so a busy database must not trip it.
     shardLockExpiration: expiration,
-    shardLockRefreshInterval: "1 second",
     runnerHealthCheckInterval: "2 seconds"
   } as const
 }

@@ -28,7 +28,7 @@ import * as Workflow from "effect/workflow/Workflow"
 import { WorkflowEngine, WorkflowInstance } from "effect/workflow/WorkflowEngine"
 import * as Flow from "@runstate/core/Flow"
 import * as ResultRecord from "@runstate/core/ResultRecord"
-import type { ResultStore } from "@runstate/core/ResultStore"
+import { ResultStore, type ResultStoreShape } from "@runstate/core/ResultStore"
 import { RunLog, type RunLogShape } from "@runstate/core/RunLog"
 import * as State from "@runstate/core/State"
 import * as Task from "@runstate/core/Task"
@@ -147,6 +147,31 @@ export const layerTaskSlots = (slots: number): Layer.Layer<TaskSlots> =>
   Layer.sync(TaskSlots, () => Semaphore.makeUnsafe(Math.max(1, Math.floor(slots))))
 
 /**
+ * How a durable task's result write waits for a store that is unreachable
+ * (a database restarting): again after 100 ms, doubling to at most 2 s
+ * apart, 20 times (about half a minute) before the write is given up.
+ */
+const resultWriteRetry = Schedule.max([
+  Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("2 seconds")]),
+  Schedule.recurs(20)
+])
+
+/**
+ * The result store a durable task's activity writes through: a result write
+ * that fails for want of storage is tried again (see `resultWriteRetry`)
+ * before the task gives up on it. The activity's outcome is journaled, so a
+ * task whose result write was given up on during an outage would keep a
+ * final state whose result no process can read.
+ */
+const persistPatiently = (store: ResultStoreShape): ResultStoreShape => ({
+  ...store,
+  persistResultRecord: (record, options) =>
+    store.persistResultRecord(record, options).pipe(
+      Effect.retry({ schedule: resultWriteRetry, while: (error) => error._tag === "StorageError" })
+    )
+})
+
+/**
  * Runs a task inside a durable flow as one workflow activity. The task's
  * lifecycle is `Task.run`'s (retries, timeouts, caching, history), with a
  * task run id fixed by the flow run and the call's key, and its result
@@ -181,7 +206,9 @@ export const task = <I, A, E, R>(
       success: Schema.Json,
       execute: Effect.flatMap(Effect.serviceOption(TaskSlots), (slots) => {
         const run = Effect.flatMap(
-          Task.runWith(persisted, input, { taskRunId, taskRunName: name, resume: true }),
+          Task.runWith(persisted, input, { taskRunId, taskRunName: name, resume: true }).pipe(
+            Effect.updateService(ResultStore, persistPatiently)
+          ),
           (state) => toJournal(state as State.State<unknown>)
         )
         return Option.isSome(slots) ? slots.value.withPermit(run) : run
@@ -345,18 +372,32 @@ export const make = <const Name extends string, P extends Schema.Struct.Fields, 
         // once a run is being stopped, and a stopped run is not replayed.
         record: (transition) =>
           transition.kind === "flow" && transition.runId === flowRunId && !State.isCancelled(transition.to)
-            ? Effect.provideContext(
+            // Interruptible although `Flow.run` records states uninterruptibly:
+            // the activity is served by this workflow's own entity, so a run
+            // the engine stops (its runner lost its shard lock, or hands the
+            // shard to another runner) would otherwise wait for an activity
+            // the stopping entity never serves, and the runner could never
+            // release the shard. A stopped run records nothing here (not
+            // CRASHED either: it is not over, the engine replays it).
+            ? Effect.interruptible(Effect.provideContext(
               Activity.make({
                 name: `runstate/flow-state/${ordinal++}`,
+                // One attempt, never retried: a write that fails leaves the
+                // transition with the run history, which writes it with its
+                // next record (recording it again would write it twice). An
+                // activity cannot be interrupted, so waiting out an outage
+                // here would also hold up the runner's handover of its shards.
                 execute: Effect.catchCause(
-                  log.record(transition).pipe(
-                    Effect.retry(Schedule.min([Schedule.exponential("100 millis"), Schedule.recurs(8)]))
-                  ),
-                  (cause) => Effect.logWarning(`Could not record the flow run's state ${transition.to.name}`, cause)
+                  log.record(transition),
+                  (cause) =>
+                    Effect.logWarning(
+                      `Could not record the flow run's state ${transition.to.name}; it is written with the next record`,
+                      cause
+                    )
                 )
               }),
               engine
-            )
+            ))
             : log.record(transition)
       }
       const final = yield* Flow.run(program(payload.parameters as Schema.Struct.Type<P>), {

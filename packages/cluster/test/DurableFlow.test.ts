@@ -1,6 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option, Schedule, Schema } from "effect"
-import { RunLog, State, StateResult, Task } from "@runstate/core"
+import * as KeyValueStore from "effect/persistence/KeyValueStore"
+import * as WorkflowEngine from "effect/workflow/WorkflowEngine"
+import { type ResultRecord, ResultStore, RunLog, State, StateResult, Task } from "@runstate/core"
+import { FaultInjection } from "@runstate/core/testing"
 import { ClusterLayer, DurableFlow } from "@runstate/cluster"
 
 /** Counts how often each task body ran, per test. */
@@ -108,5 +111,63 @@ describe("DurableFlow on the in-process engine", () => {
       expect(history.map((h) => h.to.name)).toEqual(["Pending", "Running", "Cancelling", "Cancelled"])
       expect(history.at(-1)!.from?.name).toBe("Cancelling")
     }).pipe(Effect.provide(flow.layer.pipe(Layer.provideMerge(ClusterLayer.layerInProcess))))
+  })
+
+  it.live("a flow state whose write fails is written once, with the next record, not once per attempt", () => {
+    const hits = counter()
+    const flow = makeFlow("squares-history-outage", hits)
+    // The run history on a store whose next operations fail (a database restarting).
+    const history = RunLog.layerKeyValueStore().pipe(
+      Layer.provideMerge(FaultInjection.layer()),
+      Layer.provide(KeyValueStore.layerMemory)
+    )
+    return Effect.gen(function*() {
+      const faults = yield* FaultInjection.FaultController
+      // The flow's first read of its history, then its PENDING record, fail.
+      yield* faults.failNext(3)
+      const final = yield* flow.run({ n: 3, failAt: -1 })
+      expect(State.format(final)).toBe("Completed('All states completed.')")
+      const log = yield* RunLog.RunLog
+      const flowHistory = yield* log.history(final.stateDetails.flowRunId!)
+      expect(flowHistory.map((h) => h.to.name)).toEqual(["Pending", "Running", "Completed"])
+      expect((yield* faults.stats).failures).toBe(3)
+    }).pipe(Effect.provide(
+      flow.layer.pipe(
+        Layer.provideMerge(Layer.mergeAll(WorkflowEngine.layerMemory, ResultStore.layerMemory, history))
+      )
+    ))
+  })
+
+  it.live("a task's result write that fails while the store is down is tried again: the result is readable", () => {
+    const hits = counter()
+    const flow = makeFlow("squares-results-outage", hits)
+    const results = ResultStore.layer().pipe(
+      Layer.provideMerge(FaultInjection.layer({ operations: ["set"] })),
+      Layer.provide(KeyValueStore.layerMemory)
+    )
+    return Effect.gen(function*() {
+      const faults = yield* FaultInjection.FaultController
+      // The first result writes fail, as while the database restarts.
+      yield* faults.failNext(3)
+      const final = yield* flow.run({ n: 3, failAt: -1 })
+      expect(State.format(final)).toBe("Completed('All states completed.')")
+      expect((yield* faults.stats).failures).toBe(3)
+      const log = yield* RunLog.RunLog
+      const tasks = yield* log.runs({ kind: "task", flowRunId: final.stateDetails.flowRunId! })
+      expect(tasks).toHaveLength(3)
+      // Read back from the store itself, as another process would.
+      const store = yield* ResultStore.ResultStore
+      for (const t of tasks) {
+        const record = t.state.data as ResultRecord.ResultRecord<number>
+        expect(record.metadata.storageKey).toEqual(expect.any(String))
+        const stored = yield* store.read(record.metadata.storageKey!)
+        expect(stored.result).toBe(Number(t.name.slice("square-".length)) ** 2)
+      }
+      expect([...hits.runs.values()]).toEqual([1, 1, 1])
+    }).pipe(Effect.provide(
+      flow.layer.pipe(
+        Layer.provideMerge(Layer.mergeAll(WorkflowEngine.layerMemory, results, RunLog.layerMemory))
+      )
+    ))
   })
 })

@@ -25,6 +25,8 @@ export interface Runner {
   readonly events: Array<TaskEvent>
   readonly output: () => string
   readonly exited: Promise<number | null>
+  /** Whether the process has exited. */
+  readonly hasExited: () => boolean
   readonly kill: (signal?: NodeJS.Signals) => void
 }
 
@@ -38,7 +40,10 @@ export const startRunner = async (
       ...process.env,
       RUNSTATE_PG_URL: pgUrl,
       RUNSTATE_RUNNER_PORT: String(port),
-      RUNSTATE_SHARD_LOCK_SECONDS: String(options.shardLockSeconds ?? 3),
+      // A runner renews its shard locks every third of this, and a renewal
+      // slower than that counts as PostgreSQL being unreachable: 2 s leaves a
+      // loaded CI machine room (1 s did not).
+      RUNSTATE_SHARD_LOCK_SECONDS: String(options.shardLockSeconds ?? 6),
       ...(options.taskSlots === undefined ? {} : { RUNSTATE_TASK_SLOTS: String(options.taskSlots) })
     },
     stdio: ["ignore", "pipe", "pipe"]
@@ -81,9 +86,35 @@ export const startRunner = async (
     events,
     output: () => text,
     exited,
+    hasExited: () => child.exitCode !== null || child.signalCode !== null,
     kill: (signal = "SIGTERM") => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
     }
+  }
+}
+
+/**
+ * Runs `body`; when it throws, rethrows with the last `chars` characters of
+ * each runner's output appended (a failing cluster test shows nothing else).
+ */
+export const withRunnerTails = async <A>(
+  runners: ReadonlyArray<Runner>,
+  body: () => Promise<A>,
+  chars = 12_000
+): Promise<A> => {
+  try {
+    return await body()
+  } catch (error) {
+    const tails = runners.map((r) =>
+      `--- runner pid ${r.pid} port ${r.port} (${r.events.length} task events), last ${chars} chars:\n${
+        r.output().slice(-chars)
+      }`
+    ).join("\n")
+    if (error instanceof Error) {
+      error.message = `${error.message}\n${tails}`
+      throw error
+    }
+    throw new Error(`${String(error)}\n${tails}`)
   }
 }
 
