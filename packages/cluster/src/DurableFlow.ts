@@ -27,40 +27,15 @@ import * as Activity from "effect/workflow/Activity"
 import * as Workflow from "effect/workflow/Workflow"
 import { WorkflowEngine, WorkflowInstance } from "effect/workflow/WorkflowEngine"
 import * as Flow from "@runstate/core/Flow"
-import * as ResultRecord from "@runstate/core/ResultRecord"
 import { ResultStore, type ResultStoreShape } from "@runstate/core/ResultStore"
 import { RunLog, type RunLogShape } from "@runstate/core/RunLog"
 import * as State from "@runstate/core/State"
 import * as Task from "@runstate/core/Task"
-import * as Wire from "@runstate/core/Wire"
+import { fromJournal, toJournal } from "./internal/journal.ts"
 
 // -----------------------------------------------------------------------------
 // states in the journal
 // -----------------------------------------------------------------------------
-
-/**
- * A state as the workflow journal keeps it: Prefect's REST JSON
- * (`Wire.StateResponse`). A result record travels as its metadata (the value
- * itself is in the result store, where any process reads it); JSON data as
- * it is; other data (an error, a list of states) is left out.
- */
-const journalData = (data: unknown): unknown => {
-  if (ResultRecord.isResultRecord(data)) return data.metadata
-  if (ResultRecord.isResultRecordMetadata(data)) return data
-  if (Wire.isJson(data)) return data
-  return null
-}
-
-const toJournal = (state: State.State<unknown>): Effect.Effect<Schema.Json> =>
-  Effect.orDie(
-    Wire.encodeStateResponse(State.update(state, { data: journalData(state.data) })) as unknown as Effect.Effect<
-      Schema.Json,
-      unknown
-    >
-  )
-
-const fromJournal = (json: Schema.Json): Effect.Effect<State.State<unknown>> =>
-  Effect.orDie(Wire.decodeStateResponse(json))
 
 /**
  * Turns a flow run id (a UUID) into the workflow execution id it stands for
@@ -214,7 +189,11 @@ export const task = <I, A, E, R>(
         return Option.isSome(slots) ? slots.value.withPermit(run) : run
       })
     })
-    return Effect.flatMap(activity, fromJournal) as Effect.Effect<State.State<unknown>, never, R | ResultStore>
+    return Effect.flatMap(activity, (json) => fromJournal(json, taskRunId)) as Effect.Effect<
+      State.State<unknown>,
+      never,
+      R | ResultStore
+    >
   })
 
 // -----------------------------------------------------------------------------
@@ -421,7 +400,7 @@ export const make = <const Name extends string, P extends Schema.Struct.Fields, 
     Effect.gen(function*() {
       const key = startOptions?.key ?? (yield* randomKey)
       const json = yield* workflow.execute({ key, parameters } as never)
-      return yield* fromJournal(json)
+      return yield* fromJournal(json, flowRunIdOf(yield* workflow.executionId({ key, parameters } as never)))
     }) as Effect.Effect<State.State<unknown>, never, WorkflowEngine>
 
   /** The final state the history holds for a run whose workflow ended without one (a cancelled run). */
@@ -439,7 +418,7 @@ export const make = <const Name extends string, P extends Schema.Struct.Fields, 
       Effect.flatMap(workflow.poll(executionIdOf(flowRunId)), (result) => {
         if (Option.isNone(result) || result.value._tag !== "Complete") return Effect.succeed(Option.none())
         const exit = result.value.exit
-        if (exit._tag === "Success") return Effect.map(fromJournal(exit.value), Option.some)
+        if (exit._tag === "Success") return Effect.map(fromJournal(exit.value, flowRunId), Option.some)
         return recordedFinal(flowRunId)
       }),
       () => recordedFinal(flowRunId)
