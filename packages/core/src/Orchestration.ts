@@ -446,6 +446,22 @@ const bookkeeping = <R extends RunCounters>(
 // -----------------------------------------------------------------------------
 
 /**
+ * Prefect's WaitForScheduledTime, shared by the task and flow policies: a
+ * SCHEDULED or PENDING run proposed RUNNING before its scheduled time waits
+ * that many seconds; 0 when it need not wait.
+ */
+const scheduledWait = (
+  initial: State.State<unknown> | undefined,
+  from: StateType.StateType | undefined,
+  to: StateType.StateType,
+  now: DateTime.Utc
+): number => {
+  if (initial === undefined || (from !== "SCHEDULED" && from !== "PENDING") || to !== "RUNNING") return 0
+  const scheduled = initial.stateDetails.scheduledTime
+  return scheduled === null ? 0 : waitSeconds(scheduled, now)
+}
+
+/**
  * Prefect's `CoreTaskPolicy` followed by its global task transforms, for one
  * proposal: `initial` is the task run's current state (`undefined` when it
  * has none), `proposed` the state proposed for it.
@@ -724,13 +740,8 @@ const taskRules = (
   }
 
   // WaitForScheduledTime
-  if (initial !== undefined && (from === "SCHEDULED" || from === "PENDING") && to === "RUNNING") {
-    const scheduled = initial.stateDetails.scheduledTime
-    if (scheduled !== null) {
-      const n = waitSeconds(scheduled, now)
-      if (n > 0) return { status: "WAIT", delaySeconds: n, reason: "Scheduled time is in the future", run: original }
-    }
-  }
+  const wait = scheduledWait(initial, from, to, now)
+  if (wait > 0) return { status: "WAIT", delaySeconds: wait, reason: "Scheduled time is in the future", run: original }
 
   // RetryFailedTasks
   if (initial !== undefined && from === "RUNNING" && to === "FAILED") {
@@ -1026,13 +1037,8 @@ export const flowPolicy = (
   }
 
   // WaitForScheduledTime
-  if (initial !== undefined && (from === "SCHEDULED" || from === "PENDING") && to === "RUNNING") {
-    const scheduled = initial.stateDetails.scheduledTime
-    if (scheduled !== null) {
-      const n = waitSeconds(scheduled, now)
-      if (n > 0) return { status: "WAIT", delaySeconds: n, reason: "Scheduled time is in the future", run: original }
-    }
-  }
+  const wait = scheduledWait(initial, from, to, now)
+  if (wait > 0) return { status: "WAIT", delaySeconds: wait, reason: "Scheduled time is in the future", run: original }
 
   // RetryFailedFlows
   if (initial !== undefined && from === "RUNNING" && to === "FAILED") {

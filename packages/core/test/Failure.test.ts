@@ -7,7 +7,7 @@ import { createServer, type AddressInfo } from "node:net"
 import { Failure, RunError, type State } from "@runstate/core"
 import * as ResultRecord from "@runstate/core/ResultRecord"
 import * as ResultStore from "@runstate/core/ResultStore"
-import { captureLogs, failingStore } from "./support.ts"
+import { captureLogs, failingStore, throwingProxy } from "./support.ts"
 
 const seed = process.env.FC_SEED === undefined ? Date.now() : Number(process.env.FC_SEED)
 console.log(`Failure.test.ts fast-check seed: ${seed} (replay with FC_SEED=${seed})`)
@@ -20,24 +20,6 @@ class Boom extends Data.TaggedError("Boom")<{ readonly message: string }> {}
 class SchemaBoom extends Schema.TaggedError<SchemaBoom>()("SchemaBoom", { message: Schema.String }) {}
 
 const traceparentPattern = /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/
-
-const throwingProxy = new Proxy({}, {
-  get: () => {
-    throw new Error("get")
-  },
-  has: () => {
-    throw new Error("has")
-  },
-  getPrototypeOf: () => {
-    throw new Error("getPrototypeOf")
-  },
-  ownKeys: () => {
-    throw new Error("ownKeys")
-  },
-  getOwnPropertyDescriptor: () => {
-    throw new Error("getOwnPropertyDescriptor")
-  }
-})
 
 const systemError = (code: string, message: string, extra: Record<string, unknown>) =>
   Object.assign(new Error(message), { code, errno: -111, syscall: "connect", ...extra })

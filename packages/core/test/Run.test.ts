@@ -6,7 +6,7 @@ import { Failure, Run, State, StateDetails, StateResult } from "@runstate/core"
 import * as Aggregate from "@runstate/core/Aggregate"
 import * as ResultRecord from "@runstate/core/ResultRecord"
 import * as ResultStore from "@runstate/core/ResultStore"
-import { captureLogs } from "./support.ts"
+import { captureLogs, throwingProxy } from "./support.ts"
 
 const seed = process.env.FC_SEED === undefined ? Date.now() : Number(process.env.FC_SEED)
 console.log(`Run.test.ts fast-check seed: ${seed} (replay with FC_SEED=${seed})`)
@@ -16,24 +16,6 @@ class ValueError extends Error {
 }
 
 const traceparentPattern = /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/
-
-const throwingProxy = new Proxy({}, {
-  get: () => {
-    throw new Error("get")
-  },
-  has: () => {
-    throw new Error("has")
-  },
-  getPrototypeOf: () => {
-    throw new Error("getPrototypeOf")
-  },
-  ownKeys: () => {
-    throw new Error("ownKeys")
-  },
-  getOwnPropertyDescriptor: () => {
-    throw new Error("getOwnPropertyDescriptor")
-  }
-})
 
 const recordOf = (state: State.State<unknown>): ResultRecord.ResultRecord<unknown> => {
   assert.isTrue(ResultRecord.isResultRecord(state.data), "the state holds a result record")

@@ -61,3 +61,22 @@ export const aggregateExamples: ReadonlyArray<
     "1/4 states cancelled."
   ]
 ]
+
+/** A value every inspection of which throws (property reads, `in`, its prototype, its keys): hostile error data. */
+export const throwingProxy = new Proxy({}, {
+  get: () => {
+    throw new Error("get")
+  },
+  has: () => {
+    throw new Error("has")
+  },
+  getPrototypeOf: () => {
+    throw new Error("getPrototypeOf")
+  },
+  ownKeys: () => {
+    throw new Error("ownKeys")
+  },
+  getOwnPropertyDescriptor: () => {
+    throw new Error("getOwnPropertyDescriptor")
+  }
+})
